@@ -1,0 +1,115 @@
+//! Section 12.5: the clamped surrogate objective (Eq. 12.22), its gradient (Eq. 12.23) and
+//! the clamped surrogate update (Algorithm 12.6), the core of PPO.
+
+use nalgebra::DVector;
+
+use crate::error::Result;
+use crate::policy::Policy;
+use crate::scalar::{Scalar, check_positive, finite_result, finite_scalar, lit};
+use crate::surrogate::{check_surrogate_inputs, likelihood_ratio, mean_of_step_means};
+use crate::trajectory::{Trajectory, rewards_to_go};
+
+/// clamp(x, a, b) = min(max(x, a), b), as defined in Section 12.5.
+pub fn clamp<T: Scalar>(x: T, lo: T, hi: T) -> T {
+    x.max(lo).min(hi)
+}
+
+/// Whether a step's contribution is clamped away in Algorithm 12.6: the reward-to-go is
+/// positive and w > 1 + ε, or negative and w < 1 − ε (strict inequalities, comparisons with
+/// zero — book-code-notes §1 corrects the OCR's `r_togo > θ`).
+pub fn is_clamped<T: Scalar>(w: T, reward_to_go: T, epsilon: T) -> bool {
+    (reward_to_go > T::zero() && w > T::one() + epsilon)
+        || (reward_to_go < T::zero() && w < T::one() - epsilon)
+}
+
+/// Clamped surrogate objective, Eq. (12.22), with Q_θ(s, a) estimated by the reward-to-go as
+/// the book's code does, averaged like Algorithm 12.6's gradient:
+///
+/// mean_τ mean_k min(w_k R(τ,k), clamp(w_k, 1 − ε, 1 + ε) R(τ,k)),
+/// w_k = π_θ′(a_k | s_k)/π_θ(a_k | s_k).
+///
+/// # Errors
+/// As [`crate::surrogate_objective`], and `InvalidParameter` for ε ≤ 0.
+pub fn clamped_objective<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    epsilon: T,
+) -> Result<T> {
+    check_positive(epsilon, "epsilon")?;
+    check_surrogate_inputs(policy, theta, theta_prime, trajectories, gamma)?;
+    let lo = T::one() - epsilon;
+    let hi = T::one() + epsilon;
+    let value = mean_of_step_means(trajectories, gamma, |step, rtg, _| {
+        let w = likelihood_ratio(policy, theta, theta_prime, &step.a, &step.s)?;
+        Ok((w * rtg).min(clamp(w, lo, hi) * rtg))
+    })?;
+    finite_scalar(value, "clamped_objective")
+}
+
+/// Gradient of the clamped objective with respect to θ′, Eq. (12.23) and `clamped_gradient`
+/// of Algorithm 12.6:
+///
+/// mean_τ mean_k [0 if clamped, else ∇π_θ′(a_k | s_k) R(τ,k) / π_θ(a_k | s_k)],
+///
+/// where "clamped" is [`is_clamped`]. ∇π_θ′/π_θ is evaluated as w ∇log π_θ′ (the same
+/// quantity), so densities that underflow separately still give a finite contribution.
+///
+/// # Errors
+/// As [`clamped_objective`].
+pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    epsilon: T,
+) -> Result<DVector<T>> {
+    check_positive(epsilon, "epsilon")?;
+    check_surrogate_inputs(policy, theta, theta_prime, trajectories, gamma)?;
+    let n = theta.len();
+    let mut total = DVector::zeros(n);
+    for tau in trajectories {
+        let mut acc = DVector::zeros(n);
+        let rtg = rewards_to_go(tau, gamma);
+        for (step, r) in tau.iter().zip(rtg) {
+            let w = likelihood_ratio(policy, theta, theta_prime, &step.a, &step.s)?;
+            if !is_clamped(w, r, epsilon) {
+                acc += policy.grad_log_density(theta_prime, &step.a, &step.s)? * (w * r);
+            }
+        }
+        total += acc / lit::<T>(tau.len() as f64);
+    }
+    let mean = total / lit::<T>(trajectories.len() as f64);
+    finite_result(mean, "clamped_gradient")
+}
+
+/// Clamped surrogate policy update, `update` of Algorithm 12.6: starting from θ′ = θ, apply
+/// θ′ ← θ′ + α · clamped_gradient(θ, θ′) `k_max` times on the same trajectories.
+///
+/// As in the book the result may leave the policy's domain on the last iteration (σ ≤ 0);
+/// an iteration that would evaluate the gradient at such a θ′ fails with `InvalidParameter`.
+///
+/// # Errors
+/// As [`clamped_gradient`], and `InvalidParameter` for α ≤ 0.
+pub fn clamped_update<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    epsilon: T,
+    alpha: T,
+    k_max: usize,
+) -> Result<DVector<T>> {
+    check_positive(alpha, "alpha")?;
+    check_positive(epsilon, "epsilon")?;
+    check_surrogate_inputs(policy, theta, theta, trajectories, gamma)?;
+    let mut theta_prime = theta.clone();
+    for _ in 0..k_max {
+        let grad = clamped_gradient(policy, theta, &theta_prime, trajectories, gamma, epsilon)?;
+        theta_prime = finite_result(theta_prime + grad * alpha, "theta")?;
+    }
+    Ok(theta_prime)
+}

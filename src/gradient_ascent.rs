@@ -1,0 +1,87 @@
+//! Section 12.1: the gradient ascent update (Algorithm 12.1) and gradient scaling and
+//! clipping (Algorithm 12.2).
+
+use nalgebra::DVector;
+
+use crate::error::{PgError, Result};
+use crate::scalar::{
+    Scalar, check_finite, check_len, check_nonnegative, check_positive, check_vector,
+    finite_result, stable_norm,
+};
+
+/// Gradient ascent update, Eq. (12.1) and Algorithm 12.1:
+///
+/// θ ← θ + α ∇U(θ), with step factor α > 0.
+///
+/// # Errors
+/// `EmptyInput` (empty θ), `DimensionMismatch` (len ∇U ≠ len θ), `NonFiniteInput`,
+/// `InvalidParameter` (α ≤ 0), `NonFiniteResult` (overflow).
+///
+/// ```
+/// use nalgebra::dvector;
+/// let theta = pgoracle::gradient_ascent(&dvector![0.0, 1.0], &dvector![2.0, -1.0], 0.5).unwrap();
+/// assert_eq!(theta, dvector![1.0, 0.5]);
+/// ```
+pub fn gradient_ascent<T: Scalar>(
+    theta: &DVector<T>,
+    grad: &DVector<T>,
+    alpha: T,
+) -> Result<DVector<T>> {
+    check_vector(theta, "theta")?;
+    check_len(grad, theta.len(), "grad")?;
+    check_vector(grad, "grad")?;
+    check_positive(alpha, "alpha")?;
+    finite_result(theta + grad * alpha, "theta")
+}
+
+/// Gradient scaling, Algorithm 12.2:
+///
+/// scale_gradient(∇, L) = min(L / ‖∇‖₂, 1) ∇.
+///
+/// The direction is kept and the L2 norm limited to `l2_max`. Where the book's code is
+/// undefined, pgoracle is explicit: the zero gradient scales to the zero vector (the book
+/// gives NaN for L = 0), and the norm is computed with scaling so entries near 10^±200 neither
+/// overflow nor underflow.
+///
+/// # Errors
+/// `EmptyInput`, `NonFiniteInput`, `InvalidParameter` (l2_max < 0).
+///
+/// ```
+/// use nalgebra::dvector;
+/// let g = pgoracle::scale_gradient(&dvector![3.0, 4.0], 1.0).unwrap();
+/// assert!((g - dvector![0.6, 0.8]).norm() < 1e-15);
+/// ```
+pub fn scale_gradient<T: Scalar>(grad: &DVector<T>, l2_max: T) -> Result<DVector<T>> {
+    check_vector(grad, "grad")?;
+    check_nonnegative(l2_max, "l2_max")?;
+    let norm = stable_norm(grad);
+    if norm == T::zero() {
+        return Ok(DVector::zeros(grad.len()));
+    }
+    let factor = (l2_max / norm).min(T::one());
+    finite_result(grad * factor, "grad")
+}
+
+/// Gradient clipping, Algorithm 12.2: elementwise clamp(∇ᵢ, a, b) = min(max(∇ᵢ, a), b).
+///
+/// # Errors
+/// `EmptyInput`, `NonFiniteInput` (also for infinite bounds), `InvalidParameter` (lo > hi; the
+/// book's `clamp.` is undefined there).
+///
+/// ```
+/// use nalgebra::dvector;
+/// let g = pgoracle::clip_gradient(&dvector![-3.0, 0.5, 2.0], -1.0, 1.0).unwrap();
+/// assert_eq!(g, dvector![-1.0, 0.5, 1.0]);
+/// ```
+pub fn clip_gradient<T: Scalar>(grad: &DVector<T>, lo: T, hi: T) -> Result<DVector<T>> {
+    check_vector(grad, "grad")?;
+    check_finite(lo, "lo")?;
+    check_finite(hi, "hi")?;
+    if lo > hi {
+        return Err(PgError::invalid(
+            "lo",
+            format!("lower bound {lo} exceeds upper bound {hi}"),
+        ));
+    }
+    Ok(grad.map(|x| x.max(lo).min(hi)))
+}

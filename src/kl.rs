@@ -1,0 +1,93 @@
+//! Kullback–Leibler divergences (Appendix A.10) used by the surrogate constraint (Eq. 12.19)
+//! and Exercise 12.3.
+
+use nalgebra::DVector;
+
+use crate::error::{PgError, Result};
+use crate::policy::normal;
+use crate::scalar::{
+    Scalar, check_finite, check_len, check_positive, check_vector, finite_scalar, lit,
+};
+use crate::tolerance::epsilon;
+
+/// Categorical KL divergence with the natural logarithm (Exercise 12.3):
+///
+/// D_KL(P ‖ Q) = Σ_x P(x) log(P(x)/Q(x)), with 0·log(0/q) = 0.
+///
+/// Each term is evaluated as p·log1p((p − q)/q), accurate when p ≈ q (and as p(log p − log q)
+/// when p/q would overflow). `p` and `q` must be probability vectors: entries ≥ 0 summing to 1
+/// within n·√ε.
+///
+/// # Errors
+/// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter` (not a probability
+/// vector), `ZeroProbability` (q(x) = 0 where p(x) > 0: the book's formula gives +∞).
+///
+/// ```
+/// use nalgebra::dvector;
+/// // Exercise 12.3, state s1.
+/// let kl = pgoracle::kl_categorical(&dvector![0.1, 0.2, 0.3, 0.4], &dvector![0.4, 0.3, 0.2, 0.1]).unwrap();
+/// assert!((kl - 0.456).abs() < 5e-4);
+/// ```
+pub fn kl_categorical<T: Scalar>(p: &DVector<T>, q: &DVector<T>) -> Result<T> {
+    check_vector(p, "p")?;
+    check_len(q, p.len(), "q")?;
+    check_vector(q, "q")?;
+    check_probability_vector(p, "p")?;
+    check_probability_vector(q, "q")?;
+    let mut acc = T::zero();
+    for (i, (pi, qi)) in p.iter().zip(q.iter()).enumerate() {
+        if *pi == T::zero() {
+            continue;
+        }
+        if *qi == T::zero() {
+            return Err(PgError::ZeroProbability {
+                field: format!("q[{i}]"),
+            });
+        }
+        let rel = (*pi - *qi) / *qi;
+        let log_ratio = if rel.is_finite() {
+            rel.ln_1p()
+        } else {
+            pi.ln() - qi.ln()
+        };
+        acc += *pi * log_ratio;
+    }
+    finite_scalar(acc, "kl")
+}
+
+fn check_probability_vector<T: Scalar>(v: &DVector<T>, field: &str) -> Result<()> {
+    if let Some(i) = v.iter().position(|x| *x < T::zero()) {
+        return Err(PgError::invalid(
+            format!("{field}[{i}]"),
+            format!("a probability must be ≥ 0, got {}", v[i]),
+        ));
+    }
+    let sum = v.iter().fold(T::zero(), |a, x| a + *x);
+    let tol = lit::<T>(v.len() as f64) * epsilon::<T>().sqrt();
+    if (sum - T::one()).abs() > tol {
+        return Err(PgError::invalid(
+            field,
+            format!("probabilities must sum to 1 (within {tol}), got {sum}"),
+        ));
+    }
+    Ok(())
+}
+
+/// KL divergence between univariate normals in closed form:
+///
+/// D_KL(N(μ_p, σ_p²) ‖ N(μ_q, σ_q²)) = log(σ_q/σ_p) + (σ_p² + (μ_p − μ_q)²)/(2σ_q²) − ½.
+///
+/// # Errors
+/// `NonFiniteInput`, `InvalidParameter` (σ ≤ 0).
+///
+/// ```
+/// let kl = pgoracle::kl_gaussian(0.0, 1.0, 1.0, 1.0).unwrap();
+/// assert!((kl - 0.5).abs() < 1e-15);
+/// ```
+pub fn kl_gaussian<T: Scalar>(mean_p: T, std_p: T, mean_q: T, std_q: T) -> Result<T> {
+    check_finite(mean_p, "mean_p")?;
+    check_positive(std_p, "std_p")?;
+    check_finite(mean_q, "mean_q")?;
+    check_positive(std_q, "std_q")?;
+    finite_scalar(normal::kl(mean_p, std_p, mean_q, std_q), "kl")
+}

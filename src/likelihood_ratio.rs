@@ -1,0 +1,93 @@
+//! Trajectory scores and likelihood-ratio gradient estimates, as Algorithms 12.3–12.5 compute
+//! them from sampled trajectories.
+
+use nalgebra::DVector;
+
+use crate::error::Result;
+use crate::policy::Policy;
+use crate::scalar::{Scalar, check_discount, finite_result};
+use crate::trajectory::{Trajectory, check_trajectories, discounted_return, mean_vector};
+
+/// Score of a trajectory, ∇_θ log p(τ | θ) = Σ_{k=1}^{d} ∇_θ log π_θ(a_k | s_k)
+/// (the transition terms of log p(τ | θ) do not depend on θ).
+///
+/// # Errors
+/// Those of [`crate::trajectory::check_trajectories`] and [`Policy::check_theta`].
+pub fn score<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    tau: &Trajectory<P::State, P::Action, T>,
+) -> Result<DVector<T>> {
+    policy.check_theta(theta, "theta")?;
+    check_trajectories(policy, std::slice::from_ref(tau))?;
+    score_unchecked(policy, theta, tau)
+}
+
+/// Scores of every trajectory, [∇log p(τ⁽¹⁾), …, ∇log p(τ⁽ᵐ⁾)].
+///
+/// # Errors
+/// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter`, `NonFiniteResult`.
+pub fn scores<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+) -> Result<Vec<DVector<T>>> {
+    policy.check_theta(theta, "theta")?;
+    check_trajectories(policy, trajectories)?;
+    trajectories
+        .iter()
+        .map(|tau| score_unchecked(policy, theta, tau))
+        .collect()
+}
+
+fn score_unchecked<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    tau: &Trajectory<P::State, P::Action, T>,
+) -> Result<DVector<T>> {
+    let mut acc = DVector::zeros(theta.len());
+    for step in tau {
+        acc += policy.grad_log_density(theta, &step.a, &step.s)?;
+    }
+    finite_result(acc, "score")
+}
+
+/// Per-trajectory likelihood-ratio gradient estimates and their mean:
+///
+/// ∇U(τ) = ∇log p(τ | θ) R(τ), with R(τ) = Σ_k r_k γ^(k−1), and ∇U(θ) ≈ mean_τ ∇U(τ)
+/// (Algorithms 12.3 and 12.4; the estimator of Chapter 11).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LikelihoodRatioGradient<T: Scalar> {
+    /// ∇log p(τ⁽ⁱ⁾) for each trajectory.
+    pub scores: Vec<DVector<T>>,
+    /// ∇U(τ⁽ⁱ⁾) = ∇log p(τ⁽ⁱ⁾) R(τ⁽ⁱ⁾) for each trajectory.
+    pub grads: Vec<DVector<T>>,
+    /// mean_i ∇U(τ⁽ⁱ⁾).
+    pub grad: DVector<T>,
+}
+
+/// Likelihood-ratio gradient estimate from trajectories (see [`LikelihoodRatioGradient`]).
+///
+/// # Errors
+/// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter` (γ ∉ [0, 1],
+/// σ ≤ 0), `NonFiniteResult`.
+pub fn likelihood_ratio_gradient<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+) -> Result<LikelihoodRatioGradient<T>> {
+    check_discount(gamma)?;
+    let scores = scores(policy, theta, trajectories)?;
+    let grads = scores
+        .iter()
+        .zip(trajectories)
+        .map(|(score, tau)| finite_result(score * discounted_return(tau, gamma), "grads"))
+        .collect::<Result<Vec<_>>>()?;
+    let grad = finite_result(mean_vector(&grads), "grad")?;
+    Ok(LikelihoodRatioGradient {
+        scores,
+        grads,
+        grad,
+    })
+}

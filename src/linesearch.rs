@@ -1,0 +1,110 @@
+//! The line search of Algorithm 12.5 (Eq. 12.20), made to always terminate.
+
+use nalgebra::DVector;
+
+use crate::error::Result;
+use crate::scalar::{Scalar, check_open_interval, check_positive};
+
+/// Parameters of [`linesearch`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinesearchParams<T> {
+    /// Divergence bound ε > 0 on the surrogate constraint.
+    pub epsilon: T,
+    /// Shrink factor α ∈ (0, 1) (0.5 in the book's examples).
+    pub alpha: T,
+    /// Maximum number of shrinks; the book's loop has no cap. The oracle default is 100.
+    pub max_steps: usize,
+}
+
+impl<T: Scalar> LinesearchParams<T> {
+    /// Checks ε > 0 and α ∈ (0, 1).
+    ///
+    /// # Errors
+    /// `NonFiniteInput`, `InvalidParameter` naming `epsilon` or `alpha`.
+    pub fn check(&self) -> Result<()> {
+        check_positive(self.epsilon, "epsilon")?;
+        check_open_interval(self.alpha, T::zero(), T::one(), "alpha")
+    }
+}
+
+/// Surrogate objective and constraint at one candidate θ′.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SurrogateValues<T> {
+    /// f(θ, θ′), Eq. (12.18).
+    pub f: T,
+    /// g(θ, θ′), Eq. (12.19).
+    pub g: T,
+}
+
+/// How a line search ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinesearchOutcome<T: Scalar> {
+    /// A candidate with g(θ, θ′) ≤ ε and f(θ, θ′) > f(θ, θ) was found after `steps` shrinks.
+    Accepted {
+        /// The accepted θ′.
+        theta: DVector<T>,
+        /// Shrinks performed (0 when the natural step itself is accepted).
+        steps: usize,
+        /// f and g at the accepted θ′.
+        values: SurrogateValues<T>,
+    },
+    /// No acceptable point within `max_steps` shrinks (the book's loop would never end).
+    Exhausted {
+        /// The last candidate examined.
+        last_theta: DVector<T>,
+        /// Shrinks performed (= `max_steps`).
+        steps: usize,
+        /// f and g at the last candidate, `None` when it could not be evaluated (outside the
+        /// policy's domain, or an overflowing likelihood ratio).
+        last_values: Option<SurrogateValues<T>>,
+    },
+}
+
+/// Backtracking line search of Algorithm 12.5 (Eq. 12.20).
+///
+/// Starting from θ′ = `theta_prime`, while g(θ, θ′) > ε or f(θ, θ′) ≤ f(θ, θ):
+/// θ′ ← θ + α(θ′ − θ). Acceptance needs strict improvement, as in the book.
+///
+/// Departures from the book, each to make the outcome defined (docs/edge-cases.md):
+/// at most `max_steps` shrinks, after which the outcome is [`LinesearchOutcome::Exhausted`];
+/// a candidate that `evaluate` cannot score (it returns `Ok(None)`: θ′ outside the policy's
+/// domain, or a non-finite surrogate) is rejected instead of compared as NaN.
+///
+/// # Errors
+/// `InvalidParameter`/`NonFiniteInput` for the parameters, and any error `evaluate` returns.
+pub fn linesearch<T, E>(
+    f_theta: T,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    params: &LinesearchParams<T>,
+    mut evaluate: E,
+) -> Result<LinesearchOutcome<T>>
+where
+    T: Scalar,
+    E: FnMut(&DVector<T>) -> Result<Option<SurrogateValues<T>>>,
+{
+    params.check()?;
+    let mut candidate = theta_prime.clone();
+    let mut steps = 0;
+    loop {
+        let values = evaluate(&candidate)?;
+        if let Some(v) = values {
+            if v.g <= params.epsilon && v.f > f_theta {
+                return Ok(LinesearchOutcome::Accepted {
+                    theta: candidate,
+                    steps,
+                    values: v,
+                });
+            }
+        }
+        if steps >= params.max_steps {
+            return Ok(LinesearchOutcome::Exhausted {
+                last_theta: candidate,
+                steps,
+                last_values: values,
+            });
+        }
+        candidate = theta + (&candidate - theta) * params.alpha;
+        steps += 1;
+    }
+}

@@ -1,0 +1,217 @@
+//! The `pgoracle` command: `verify` (default), `eval`.
+
+use std::io::{BufRead, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pgoracle::oracle::number::{JsonScalar, number};
+use pgoracle::oracle::{eval_case, eval_document, parse_document};
+use pgoracle::verify::{Verdict, WorkedValue, worked_values};
+use serde_json::{Value, json};
+
+/// pgoracle: a verified numerical reference for Chapter 12 ("Policy Gradient Optimization")
+/// of Algorithms for Decision Making.
+#[derive(Parser)]
+#[command(name = "pgoracle", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    verify: VerifyArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Recompute every worked value printed in the chapter and compare it with the book.
+    Verify(VerifyArgs),
+    /// Evaluate oracle cases (JSON) and print their results.
+    Eval(EvalArgs),
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// Print the comparison as a JSON array.
+    #[arg(long)]
+    json: bool,
+    /// Precision in which to recompute.
+    #[arg(long, value_enum, default_value_t = Precision::F64)]
+    scalar: Precision,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Precision {
+    F64,
+    F32,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// A file with one case or an array of cases; standard input when absent or `-`.
+    file: Option<PathBuf>,
+    /// One case per input line, one result per output line, streamed.
+    #[arg(long)]
+    jsonl: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => verify(&cli.verify),
+        Some(Command::Verify(args)) => verify(&args),
+        Some(Command::Eval(args)) => eval(&args),
+    }
+}
+
+fn verify(args: &VerifyArgs) -> ExitCode {
+    match args.scalar {
+        Precision::F64 => report(worked_values::<f64>(), args.json),
+        Precision::F32 => report(worked_values::<f32>(), args.json),
+    }
+}
+
+fn report<T: JsonScalar>(values: pgoracle::Result<Vec<WorkedValue<T>>>, json: bool) -> ExitCode {
+    let values = match values {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("pgoracle verify: {} ({e})", e.kind());
+            return ExitCode::FAILURE;
+        }
+    };
+    let all_ok = values.iter().all(|v| v.verdict() != Verdict::Mismatch);
+    if json {
+        let rows: Vec<Value> = values
+            .iter()
+            .map(|v| {
+                let verdict = v.verdict();
+                let mut row = json!({
+                    "quantity": format!("{} {}", v.source, v.quantity),
+                    "book": number(v.book),
+                    "computed": number(v.computed),
+                    "ok": verdict != Verdict::Mismatch,
+                    "decimals": v.decimals,
+                });
+                if let (Verdict::Erratum, Some(c)) = (verdict, v.corrected) {
+                    row["note"] = json!(format!(
+                        "printed value is an erratum; the correct value is {c} (docs/errata.md)"
+                    ));
+                }
+                row
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+    } else {
+        println!(
+            "pgoracle verify: Chapter 12 worked values recomputed in {}",
+            T::NAME
+        );
+        println!(
+            "{:<14} {:<30} {:>9} {:>22}  verdict",
+            "source", "quantity", "book", "computed"
+        );
+        for v in &values {
+            let verdict = match v.verdict() {
+                Verdict::Ok => "ok".to_string(),
+                Verdict::Erratum => format!(
+                    "ok (erratum: printed {}, correct {}; docs/errata.md)",
+                    v.book,
+                    v.corrected.unwrap_or(v.book)
+                ),
+                Verdict::Mismatch => "MISMATCH".to_string(),
+            };
+            println!(
+                "{:<14} {:<30} {:>9.*} {:>22}  {verdict}",
+                v.source,
+                v.quantity,
+                v.decimals as usize,
+                v.book,
+                readable(v.computed)
+            );
+        }
+        let agree = values
+            .iter()
+            .filter(|v| v.verdict() != Verdict::Mismatch)
+            .count();
+        println!(
+            "{agree} of {} values agree with the book at its printed precision",
+            values.len()
+        );
+    }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Twelve decimals, or scientific notation for values below 10⁻³ in magnitude.
+fn readable<T: JsonScalar>(x: T) -> String {
+    if x != T::zero() && x.abs() < nalgebra::convert(1e-3) {
+        format!("{x:.6e}")
+    } else {
+        format!("{x:.12}")
+    }
+}
+
+fn eval(args: &EvalArgs) -> ExitCode {
+    let from_stdin = args.file.as_ref().is_none_or(|p| p.as_os_str() == "-");
+    let result = if args.jsonl {
+        if from_stdin {
+            eval_lines(std::io::stdin().lock())
+        } else {
+            match std::fs::File::open(args.file.as_ref().map_or_else(PathBuf::new, Clone::clone)) {
+                Ok(f) => eval_lines(std::io::BufReader::new(f)),
+                Err(e) => Err(format!("cannot read input: {e}")),
+            }
+        }
+    } else {
+        read_all(args, from_stdin)
+            .and_then(|text| {
+                let doc = parse_document(&text).map_err(|e| e.to_string())?;
+                let out = eval_document(&doc).map_err(|e| e.to_string())?;
+                serde_json::to_string_pretty(&out).map_err(|e| e.to_string())
+            })
+            .map(|text| println!("{text}"))
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("pgoracle eval: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read_all(args: &EvalArgs, from_stdin: bool) -> Result<String, String> {
+    let mut text = String::new();
+    if from_stdin {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+    } else if let Some(path) = &args.file {
+        text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    }
+    Ok(text)
+}
+
+/// `--jsonl`: each non-blank line is one case; each result is written and flushed at once.
+/// A document error stops the stream (exit 2) after the results already written.
+fn eval_lines(input: impl BufRead) -> Result<(), String> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (n, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| format!("cannot read line {}: {e}", n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let case = parse_document(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
+        let result = eval_case(&case).map_err(|e| format!("line {}: {e}", n + 1))?;
+        writeln!(out, "{result}").map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

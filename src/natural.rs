@@ -1,0 +1,135 @@
+//! Section 12.3: the natural gradient update (Eqs. 12.12–12.13, Algorithm 12.4).
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::error::{PgError, Result};
+use crate::fisher::score_matrix;
+use crate::likelihood_ratio::likelihood_ratio_gradient;
+use crate::policy::Policy;
+use crate::scalar::{Scalar, check_finite_vec, check_positive, check_vector, finite_result, lit};
+use crate::solver::{CgInfo, Direction, Solver, solve_direction};
+use crate::trajectory::{Trajectory, mean_vector};
+
+/// Everything the natural step computes, so an oracle user can compare each stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NaturalStep<T: Scalar> {
+    /// g = mean_τ ∇U(τ), the estimated objective gradient.
+    pub grad: DVector<T>,
+    /// F = mean_τ ∇log p(τ)∇log p(τ)ᵀ (Eq. 12.10); `None` for the matrix-free CG solver,
+    /// which never forms it.
+    pub fisher: Option<DMatrix<T>>,
+    /// u, the solution of F u = g (Eq. 12.13) by the chosen solver.
+    pub direction: DVector<T>,
+    /// θ′ = θ + u √(2ε / gᵀu) (Eq. 12.12).
+    pub theta: DVector<T>,
+    /// Iterations and residual, for the conjugate gradient solver.
+    pub cg: Option<CgInfo<T>>,
+}
+
+/// The `natural_update` helper of Algorithm 12.4, Eqs. (12.12)–(12.13): the solution of
+/// maximize ∇U(θ)ᵀ(θ′ − θ) subject to ½(θ′ − θ)ᵀF_θ(θ′ − θ) = ε (Eq. 12.11),
+///
+/// g = mean_i grads[i], F = mean_i scores[i] scores[i]ᵀ, u = F⁻¹ g,
+/// θ′ = θ + u √(2ε / gᵀu).
+///
+/// The scale uses gᵀu as the book does (not uᵀFu; the two agree only for an exact solve).
+///
+/// # Errors
+/// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter` (ε ≤ 0, solver
+/// parameters), `ZeroGradient` (g = 0), `SingularFisher` (exact solver), `NoConvergence`
+/// (strict CG), `NonPositiveCurvature` (gᵀu ≤ 0), `NonFiniteResult`.
+///
+/// ```
+/// use nalgebra::dvector;
+/// use pgoracle::{Solver, natural_update};
+/// // Example 12.1: with these scores and gradients u = [1, 0] and θ′ ≈ [0.314, 1].
+/// let scores = [dvector![2.012, 1.430242], dvector![-0.111, 7.550609]];
+/// let grads = [&scores[0] * 2.012, &scores[1] * -0.111];
+/// let step = natural_update(&dvector![0.0, 1.0], &grads, &scores, 0.1, &Solver::Exact).unwrap();
+/// assert!((step.theta[0] - 0.314).abs() < 5e-4 && (step.theta[1] - 1.0).abs() < 1e-12);
+/// ```
+pub fn natural_update<T: Scalar>(
+    theta: &DVector<T>,
+    grads: &[DVector<T>],
+    scores: &[DVector<T>],
+    epsilon: T,
+    solver: &Solver<T>,
+) -> Result<NaturalStep<T>> {
+    check_vector(theta, "theta")?;
+    let n = theta.len();
+    if grads.is_empty() {
+        return Err(PgError::empty("grads"));
+    }
+    for (i, g) in grads.iter().enumerate() {
+        if g.len() != n {
+            return Err(PgError::mismatch(format!("grads[{i}]"), n, g.len()));
+        }
+        check_finite_vec(g, &format!("grads[{i}]"))?;
+    }
+    let g_mat = score_matrix(scores)?;
+    if g_mat.ncols() != n {
+        return Err(PgError::mismatch("scores[0]", n, g_mat.ncols()));
+    }
+    if scores.len() != grads.len() {
+        return Err(PgError::mismatch("scores", grads.len(), scores.len()));
+    }
+    check_positive(epsilon, "epsilon")?;
+    solver.check()?;
+
+    let grad = finite_result(mean_vector(grads), "grad")?;
+    if grad.iter().all(|x| *x == T::zero()) {
+        return Err(PgError::ZeroGradient {
+            field: "grad".into(),
+        });
+    }
+    let Direction {
+        fisher,
+        direction,
+        cg,
+    } = solve_direction(solver, &g_mat, &grad)?;
+    let direction = finite_result(direction, "direction")?;
+    let theta = natural_step(theta, &grad, &direction, epsilon)?;
+    Ok(NaturalStep {
+        grad,
+        fisher,
+        direction,
+        theta,
+        cg,
+    })
+}
+
+/// θ′ = θ + u √(2ε / gᵀu) (Eq. 12.12). `NonPositiveCurvature` unless gᵀu > 0.
+pub(crate) fn natural_step<T: Scalar>(
+    theta: &DVector<T>,
+    grad: &DVector<T>,
+    direction: &DVector<T>,
+    epsilon: T,
+) -> Result<DVector<T>> {
+    let gu = grad.dot(direction);
+    if !(gu > T::zero()) {
+        return Err(PgError::NonPositiveCurvature {
+            value: format!("{gu}"),
+        });
+    }
+    let scale = (lit::<T>(2.0) * epsilon / gu).sqrt();
+    finite_result(theta + direction * scale, "theta")
+}
+
+/// Natural policy update from sampled trajectories, Algorithm 12.4: scores ∇log p(τ) and
+/// gradients ∇U(τ) = ∇log p(τ) R(τ) from the trajectories, then [`natural_update`].
+///
+/// # Errors
+/// Those of [`likelihood_ratio_gradient`] and [`natural_update`].
+pub fn natural_policy_update<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    epsilon: T,
+    solver: &Solver<T>,
+) -> Result<NaturalStep<T>> {
+    check_positive(epsilon, "epsilon")?;
+    solver.check()?;
+    let lr = likelihood_ratio_gradient(policy, theta, trajectories, gamma)?;
+    natural_update(theta, &lr.grads, &lr.scores, epsilon, solver)
+}

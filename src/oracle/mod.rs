@@ -1,0 +1,113 @@
+//! The oracle interface (`shared/spec/oracle-interface.md`, version 1): JSON cases in, JSON
+//! results out, for the `pgoracle eval` command.
+//!
+//! A case is `{ "id", "operation", "scalar"?, "input" }`; its result is
+//! `{ "id", "operation", "output" }` or `{ "id", "operation", "error": { "kind", "message" } }`.
+//! An invalid *document* (malformed JSON, unknown operation, missing, unknown or mistyped
+//! field) is a [`DocError`]: the command exits with status 2 and writes nothing to stdout.
+
+pub mod fields;
+pub mod number;
+pub mod ops;
+pub mod policy_json;
+
+use serde_json::{Map, Value};
+
+use fields::Fields;
+pub use ops::OPERATIONS;
+
+/// An invalid document: which case, which field, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("case {id}: field `{field}`: {message}")]
+pub struct DocError {
+    /// The case id as JSON text (`"?"` when the case has none).
+    pub id: String,
+    /// Path of the offending field.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl DocError {
+    /// A document error for case `id` at `field`.
+    pub fn new(id: &str, field: &str, message: &str) -> Self {
+        DocError {
+            id: id.to_string(),
+            field: field.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Evaluates one case object.
+///
+/// # Errors
+/// [`DocError`] when the case is not a valid document.
+pub fn eval_case(case: &Value) -> Result<Value, DocError> {
+    let id_value = case.get("id").cloned();
+    let id_text = match &id_value {
+        Some(v @ Value::String(_)) => v.to_string(),
+        Some(Value::Number(n)) if n.as_i64().is_some() || n.as_u64().is_some() => n.to_string(),
+        _ => "?".to_string(),
+    };
+    let mut top = Fields::new(case, "", &id_text)?;
+    let id = top.required("id")?.clone();
+    if id_text == "?" {
+        return Err(top.error("id", "expected a string or an integer"));
+    }
+    let operation = top.string("operation")?;
+    if !OPERATIONS.contains(&operation) {
+        return Err(top.error("operation", &format!("unknown operation `{operation}`")));
+    }
+    let scalar = match top.optional("scalar") {
+        None => "f64",
+        Some(Value::String(s)) if s == "f64" || s == "f32" => s.as_str(),
+        Some(_) => return Err(top.error("scalar", "expected \"f64\" or \"f32\"")),
+    };
+    let mut input = top.object("input")?;
+    top.finish()?;
+    let outcome = match scalar {
+        "f32" => ops::run::<f32>(operation, &mut input)?,
+        _ => ops::run::<f64>(operation, &mut input)?,
+    };
+    let mut result = Map::new();
+    result.insert("id".into(), id);
+    result.insert("operation".into(), Value::String(operation.into()));
+    match outcome {
+        Ok(output) => {
+            result.insert("output".into(), output);
+        }
+        Err(e) => {
+            let mut error = Map::new();
+            error.insert("kind".into(), Value::String(e.kind().into()));
+            error.insert("message".into(), Value::String(e.to_string()));
+            result.insert("error".into(), Value::Object(error));
+        }
+    }
+    Ok(Value::Object(result))
+}
+
+/// Parses JSON text with the number handling of the interface (exact decimal strings).
+///
+/// # Errors
+/// [`DocError`] for malformed JSON, with the line and column.
+pub fn parse_document(text: &str) -> Result<Value, DocError> {
+    serde_json::from_str(text)
+        .map_err(|e| DocError::new("?", "(document)", &format!("malformed JSON: {e}")))
+}
+
+/// Evaluates a document holding one case or an array of cases; the result has the same shape.
+/// Every case is evaluated before anything is returned, so a bad case anywhere means no output.
+///
+/// # Errors
+/// The first [`DocError`].
+pub fn eval_document(doc: &Value) -> Result<Value, DocError> {
+    match doc {
+        Value::Array(cases) => cases
+            .iter()
+            .map(eval_case)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        _ => eval_case(doc),
+    }
+}

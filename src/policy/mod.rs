@@ -1,0 +1,88 @@
+//! Parameterized policies π_θ(a | s): the quantities Chapter 12 needs from a policy.
+//!
+//! | method | quantity | used by |
+//! |---|---|---|
+//! | [`Policy::log_density`] | log π_θ(a∣s) | likelihood ratios (Alg. 12.5, 12.6) |
+//! | [`Policy::grad_log_density`] | ∇_θ log π_θ(a∣s) | ∇log p(τ) (Algs. 12.3–12.5) |
+//! | [`Policy::density`] | π_θ(a∣s) | `p(θ, a, s)` (Alg. 12.5, 12.6) |
+//! | [`Policy::grad_density`] | ∇_θ π_θ(a∣s) = π ∇log π | `∇π` of Alg. 12.6 |
+//! | [`Policy::kl`] | D_KL(π_θ(·∣s) ‖ π_θ′(·∣s)) | surrogate constraint (Eq. 12.19) |
+//!
+//! Three families, as in the oracle interface: [`Gaussian`] (Examples 11.3 and 12.1),
+//! [`LinearGaussian`] (simple regulator, Appendix F.5) and [`Softmax`] (tabular).
+
+mod gaussian;
+mod linear_gaussian;
+pub(crate) mod normal;
+mod softmax;
+
+pub use gaussian::Gaussian;
+pub use linear_gaussian::LinearGaussian;
+pub use softmax::Softmax;
+
+use nalgebra::DVector;
+
+use crate::error::{PgError, Result};
+use crate::scalar::{Scalar, check_finite_vec, check_len};
+
+/// A parameterized stochastic policy π_θ(a | s).
+pub trait Policy<T: Scalar> {
+    /// State type s.
+    type State: Clone + std::fmt::Debug;
+    /// Action type a.
+    type Action: Clone + std::fmt::Debug;
+
+    /// Number of parameters, the length of θ.
+    fn n_params(&self) -> usize;
+
+    /// Checks θ: its length, finiteness and the family's domain (σ > 0 for the Gaussians).
+    fn check_theta(&self, theta: &DVector<T>, field: &str) -> Result<()>;
+
+    /// Checks one step's state and action (finite reals, or indices inside the table).
+    fn check_step(&self, s: &Self::State, a: &Self::Action, field: &str) -> Result<()>;
+
+    /// log π_θ(a | s), after checking θ.
+    fn log_density(&self, theta: &DVector<T>, a: &Self::Action, s: &Self::State) -> Result<T>;
+
+    /// ∇_θ log π_θ(a | s), after checking θ.
+    fn grad_log_density(
+        &self,
+        theta: &DVector<T>,
+        a: &Self::Action,
+        s: &Self::State,
+    ) -> Result<DVector<T>>;
+
+    /// D_KL(π_θ(·|s) ‖ π_θ′(·|s)), after checking θ and θ′.
+    fn kl(&self, theta: &DVector<T>, theta_prime: &DVector<T>, s: &Self::State) -> Result<T>;
+
+    /// π_θ(a | s) = exp log π_θ(a | s) (may underflow to 0 for far-out actions).
+    fn density(&self, theta: &DVector<T>, a: &Self::Action, s: &Self::State) -> Result<T> {
+        Ok(self.log_density(theta, a, s)?.exp())
+    }
+
+    /// ∇_θ π_θ(a | s) = π_θ(a | s) ∇_θ log π_θ(a | s), the density gradient `∇π` that
+    /// Algorithm 12.6 uses (not the gradient of the log).
+    fn grad_density(
+        &self,
+        theta: &DVector<T>,
+        a: &Self::Action,
+        s: &Self::State,
+    ) -> Result<DVector<T>> {
+        let p = self.density(theta, a, s)?;
+        Ok(self.grad_log_density(theta, a, s)? * p)
+    }
+}
+
+/// Shared θ check for the two-parameter Gaussian families: length 2, finite, σ = θ₂ > 0.
+pub(crate) fn check_mean_std_theta<T: Scalar>(theta: &DVector<T>, field: &str) -> Result<()> {
+    check_len(theta, 2, field)?;
+    check_finite_vec(theta, field)?;
+    if theta[1] > T::zero() {
+        Ok(())
+    } else {
+        Err(PgError::invalid(
+            format!("{field}[1]"),
+            format!("σ must be > 0, got {}", theta[1]),
+        ))
+    }
+}

@@ -1,0 +1,123 @@
+//! The tabular softmax policy π_θ(a | s) = exp θ[s,a] / Σ_b exp θ[s,b].
+
+use nalgebra::DVector;
+
+use super::Policy;
+use crate::error::{PgError, Result};
+use crate::scalar::{Scalar, check_finite_vec, check_len};
+
+/// Softmax over `n_actions` logits per state; θ holds `n_states × n_actions` logits,
+/// row-major by state. States and actions are 0-based indices.
+///
+/// ∂/∂θ[s′,b] log π_θ(a | s) = 1{s′ = s}(1{b = a} − π_θ(b | s)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Softmax {
+    n_states: usize,
+    n_actions: usize,
+}
+
+impl Softmax {
+    /// A softmax table with `n_states` rows of `n_actions` logits; both must be ≥ 1.
+    pub fn new(n_states: usize, n_actions: usize) -> Result<Self> {
+        if n_states == 0 {
+            return Err(PgError::invalid("n_states", "must be ≥ 1"));
+        }
+        if n_actions == 0 {
+            return Err(PgError::invalid("n_actions", "must be ≥ 1"));
+        }
+        if n_states.checked_mul(n_actions).is_none() {
+            return Err(PgError::invalid(
+                "n_actions",
+                "n_states·n_actions overflows",
+            ));
+        }
+        Ok(Softmax {
+            n_states,
+            n_actions,
+        })
+    }
+
+    /// Number of states.
+    pub fn n_states(&self) -> usize {
+        self.n_states
+    }
+
+    /// Number of actions.
+    pub fn n_actions(&self) -> usize {
+        self.n_actions
+    }
+
+    fn check_state(&self, s: usize, field: &str) -> Result<()> {
+        if s < self.n_states {
+            Ok(())
+        } else {
+            Err(PgError::mismatch(field, self.n_states, s))
+        }
+    }
+
+    fn check_action(&self, a: usize, field: &str) -> Result<()> {
+        if a < self.n_actions {
+            Ok(())
+        } else {
+            Err(PgError::mismatch(field, self.n_actions, a))
+        }
+    }
+
+    /// log π_θ(· | s) for row `s`: θ[s,b] − logsumexp_b θ[s,b], computed with the row maximum
+    /// subtracted so no exponential overflows.
+    fn log_probs<T: Scalar>(&self, theta: &DVector<T>, s: usize) -> Vec<T> {
+        let row = theta.rows(s * self.n_actions, self.n_actions);
+        let max = row.iter().fold(row[0], |m, x| m.max(*x));
+        let sum = row.iter().fold(T::zero(), |acc, x| acc + (*x - max).exp());
+        let lse = max + sum.ln();
+        row.iter().map(|x| *x - lse).collect()
+    }
+}
+
+impl<T: Scalar> Policy<T> for Softmax {
+    type State = usize;
+    type Action = usize;
+
+    fn n_params(&self) -> usize {
+        self.n_states * self.n_actions
+    }
+
+    fn check_theta(&self, theta: &DVector<T>, field: &str) -> Result<()> {
+        check_len(theta, self.n_states * self.n_actions, field)?;
+        check_finite_vec(theta, field)
+    }
+
+    fn check_step(&self, s: &usize, a: &usize, field: &str) -> Result<()> {
+        self.check_state(*s, &format!("{field}.s"))?;
+        self.check_action(*a, &format!("{field}.a"))
+    }
+
+    fn log_density(&self, theta: &DVector<T>, a: &usize, s: &usize) -> Result<T> {
+        self.check_theta(theta, "theta")?;
+        Policy::<T>::check_step(self, s, a, "step")?;
+        Ok(self.log_probs(theta, *s)[*a])
+    }
+
+    fn grad_log_density(&self, theta: &DVector<T>, a: &usize, s: &usize) -> Result<DVector<T>> {
+        self.check_theta(theta, "theta")?;
+        Policy::<T>::check_step(self, s, a, "step")?;
+        let mut g = DVector::zeros(self.n_states * self.n_actions);
+        for (b, lp) in self.log_probs(theta, *s).into_iter().enumerate() {
+            let indicator = if b == *a { T::one() } else { T::zero() };
+            g[*s * self.n_actions + b] = indicator - lp.exp();
+        }
+        Ok(g)
+    }
+
+    fn kl(&self, theta: &DVector<T>, theta_prime: &DVector<T>, s: &usize) -> Result<T> {
+        self.check_theta(theta, "theta")?;
+        self.check_theta(theta_prime, "theta_prime")?;
+        self.check_state(*s, "s")?;
+        let lp = self.log_probs(theta, *s);
+        let lq = self.log_probs(theta_prime, *s);
+        Ok(lp
+            .iter()
+            .zip(&lq)
+            .fold(T::zero(), |acc, (p, q)| acc + p.exp() * (*p - *q)))
+    }
+}

@@ -1,0 +1,74 @@
+//! Section 12.2: the restricted gradient update (Eq. 12.6, Algorithm 12.3).
+
+use nalgebra::DVector;
+
+use crate::error::{PgError, Result};
+use crate::likelihood_ratio::likelihood_ratio_gradient;
+use crate::policy::Policy;
+use crate::scalar::{
+    Scalar, check_len, check_positive, check_vector, finite_result, lit, stable_norm,
+};
+use crate::trajectory::Trajectory;
+
+/// Restricted step, Eq. (12.6): the solution of
+/// maximize ∇U(θ)ᵀ(θ′ − θ) subject to ½(θ′ − θ)ᵀ I (θ′ − θ) = ε (Eq. 12.5),
+///
+/// θ′ = θ + u √(2ε / uᵀu) = θ + √(2ε) u / ‖u‖, with u = ∇U(θ).
+///
+/// pgoracle evaluates the right-hand form with an overflow-free norm, so gradients with
+/// entries near 10^±200 still give a step of length exactly √(2ε) (up to rounding).
+///
+/// # Errors
+/// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter` (ε ≤ 0),
+/// `ZeroGradient` (u = 0: the book divides 0 by 0 and returns NaN), `NonFiniteResult`.
+///
+/// ```
+/// use nalgebra::dvector;
+/// let theta = pgoracle::restricted_step(&dvector![0.0, 0.0], &dvector![3.0, 4.0], 0.5).unwrap();
+/// assert!((theta - dvector![0.6, 0.8]).norm() < 1e-15); // step length √(2·0.5) = 1
+/// ```
+pub fn restricted_step<T: Scalar>(
+    theta: &DVector<T>,
+    grad: &DVector<T>,
+    epsilon: T,
+) -> Result<DVector<T>> {
+    check_vector(theta, "theta")?;
+    check_len(grad, theta.len(), "grad")?;
+    check_vector(grad, "grad")?;
+    check_positive(epsilon, "epsilon")?;
+    let norm = stable_norm(grad);
+    if norm == T::zero() {
+        return Err(PgError::ZeroGradient {
+            field: "grad".into(),
+        });
+    }
+    let length = (lit::<T>(2.0) * epsilon).sqrt();
+    finite_result(theta + (grad / norm) * length, "theta")
+}
+
+/// Result of [`restricted_update`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestrictedUpdate<T: Scalar> {
+    /// u = mean_τ ∇U(τ), the estimated gradient.
+    pub grad: DVector<T>,
+    /// θ′ = θ + u √(2ε / uᵀu).
+    pub theta: DVector<T>,
+}
+
+/// Restricted policy update from sampled trajectories, Algorithm 12.3:
+/// u = mean_τ ∇log p(τ) R(τ), then the restricted step of Eq. (12.6).
+///
+/// # Errors
+/// Those of [`likelihood_ratio_gradient`] and [`restricted_step`].
+pub fn restricted_update<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    epsilon: T,
+) -> Result<RestrictedUpdate<T>> {
+    check_positive(epsilon, "epsilon")?;
+    let grad = likelihood_ratio_gradient(policy, theta, trajectories, gamma)?.grad;
+    let theta = restricted_step(theta, &grad, epsilon)?;
+    Ok(RestrictedUpdate { grad, theta })
+}

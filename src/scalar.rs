@@ -1,0 +1,148 @@
+//! The scalar bound of the numerical core and the input checks every public function shares.
+//!
+//! Every algorithm is generic over `T: nalgebra::RealField + Copy`, so it runs in `f32`,
+//! `f64`, and num-dual's `Dual64`, `DualVec` and `HyperDual64` (autodiff checks).
+
+use nalgebra::{DMatrix, DVector, RealField};
+
+use crate::error::{PgError, Result};
+
+/// The numeric type of the core: f32, f64, or a num-dual number.
+pub trait Scalar: RealField + Copy {}
+impl<T: RealField + Copy> Scalar for T {}
+
+/// The constant `x` in the scalar type `T` (exact for the small constants used here).
+pub fn lit<T: Scalar>(x: f64) -> T {
+    nalgebra::convert(x)
+}
+
+/// `NonFiniteInput` unless `x` is finite.
+pub fn check_finite<T: Scalar>(x: T, field: &str) -> Result<()> {
+    if x.is_finite() {
+        Ok(())
+    } else {
+        Err(PgError::NonFiniteInput {
+            field: field.to_string(),
+        })
+    }
+}
+
+/// `NonFiniteInput` unless every entry is finite; the error names the first bad index.
+pub fn check_finite_vec<T: Scalar>(v: &DVector<T>, field: &str) -> Result<()> {
+    match v.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(PgError::NonFiniteInput {
+            field: format!("{field}[{i}]"),
+        }),
+    }
+}
+
+/// `EmptyInput` for a zero-length vector, then [`check_finite_vec`].
+pub fn check_vector<T: Scalar>(v: &DVector<T>, field: &str) -> Result<()> {
+    if v.is_empty() {
+        return Err(PgError::empty(field));
+    }
+    check_finite_vec(v, field)
+}
+
+/// `DimensionMismatch` unless `v` has `expected` entries.
+pub fn check_len<T: Scalar>(v: &DVector<T>, expected: usize, field: &str) -> Result<()> {
+    if v.len() == expected {
+        Ok(())
+    } else {
+        Err(PgError::mismatch(field, expected, v.len()))
+    }
+}
+
+/// `NonFiniteResult` unless every entry of a computed vector is finite.
+pub fn finite_result<T: Scalar>(v: DVector<T>, field: &str) -> Result<DVector<T>> {
+    if v.iter().all(|x| x.is_finite()) {
+        Ok(v)
+    } else {
+        Err(PgError::NonFiniteResult {
+            field: field.to_string(),
+        })
+    }
+}
+
+/// `NonFiniteResult` unless a computed scalar is finite.
+pub fn finite_scalar<T: Scalar>(x: T, field: &str) -> Result<T> {
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(PgError::NonFiniteResult {
+            field: field.to_string(),
+        })
+    }
+}
+
+/// `NonFiniteResult` unless every entry of a computed matrix is finite.
+pub fn finite_matrix<T: Scalar>(m: DMatrix<T>, field: &str) -> Result<DMatrix<T>> {
+    if m.iter().all(|x| x.is_finite()) {
+        Ok(m)
+    } else {
+        Err(PgError::NonFiniteResult {
+            field: field.to_string(),
+        })
+    }
+}
+
+/// `InvalidParameter` unless `lo < x < hi` (open interval), after a finiteness check.
+pub fn check_open_interval<T: Scalar>(x: T, lo: T, hi: T, field: &str) -> Result<()> {
+    check_finite(x, field)?;
+    if x > lo && x < hi {
+        Ok(())
+    } else {
+        Err(PgError::invalid(
+            field,
+            format!("must lie in ({lo}, {hi}), got {x}"),
+        ))
+    }
+}
+
+/// `InvalidParameter` unless `x > 0`, after a finiteness check.
+pub fn check_positive<T: Scalar>(x: T, field: &str) -> Result<()> {
+    check_finite(x, field)?;
+    if x > T::zero() {
+        Ok(())
+    } else {
+        Err(PgError::invalid(field, format!("must be > 0, got {x}")))
+    }
+}
+
+/// `InvalidParameter` unless `x ≥ 0`, after a finiteness check.
+pub fn check_nonnegative<T: Scalar>(x: T, field: &str) -> Result<()> {
+    check_finite(x, field)?;
+    if x >= T::zero() {
+        Ok(())
+    } else {
+        Err(PgError::invalid(field, format!("must be ≥ 0, got {x}")))
+    }
+}
+
+/// `InvalidParameter` unless the discount factor γ lies in [0, 1].
+pub fn check_discount<T: Scalar>(gamma: T) -> Result<()> {
+    check_finite(gamma, "gamma")?;
+    if gamma >= T::zero() && gamma <= T::one() {
+        Ok(())
+    } else {
+        Err(PgError::invalid(
+            "gamma",
+            format!("must lie in [0, 1], got {gamma}"),
+        ))
+    }
+}
+
+/// Euclidean norm ‖v‖₂ computed without overflow or underflow: the entries are divided by
+/// max |vᵢ| before squaring (the scaling of LAPACK's `dnrm2`). Exact 0 for the zero vector.
+pub fn stable_norm<T: Scalar>(v: &DVector<T>) -> T {
+    let scale = v.iter().fold(T::zero(), |m, x| m.max(x.abs()));
+    if scale == T::zero() {
+        return T::zero();
+    }
+    let sum = v.iter().fold(T::zero(), |acc, x| {
+        let y = *x / scale;
+        acc + y * y
+    });
+    scale * sum.sqrt()
+}

@@ -1,0 +1,241 @@
+//! Solvers for the natural gradient direction u = F_θ⁻¹ ∇U(θ) (Eq. 12.13).
+//!
+//! | solver | system | book |
+//! |---|---|---|
+//! | [`Solver::Exact`] | F u = g, direct factorisation | Julia's `\` in `natural_update` |
+//! | [`Solver::Damped`] | (F + λI) u = g | peers' damping (not in the book) |
+//! | [`Solver::PseudoInverse`] | u = F⁺ g by SVD | minimum-norm solution for singular F |
+//! | [`Solver::ConjugateGradient`] | (F + λI) u = g, matrix-free CG | footnote 3 |
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::error::{PgError, Result};
+use crate::fisher::{fisher_from_score_matrix, fisher_vector_product};
+use crate::scalar::{Scalar, check_nonnegative, check_positive, lit, stable_norm};
+use crate::tolerance::epsilon;
+
+/// Parameters of the matrix-free conjugate gradient solver.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CgParams<T> {
+    /// Maximum number of iterations, ≥ 1.
+    pub max_iters: usize,
+    /// Relative residual tolerance: stop when ‖r‖ ≤ tol·‖g‖; tol ≥ 0.
+    pub tol: T,
+    /// Damping λ ≥ 0 added to the diagonal.
+    pub damping: T,
+    /// Whether a missed tolerance is the error `NoConvergence` instead of a result.
+    pub strict: bool,
+}
+
+/// How to solve for the natural gradient direction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Solver<T> {
+    /// F u = g by Cholesky (LU if Cholesky fails), as the book's `\` on a symmetric matrix.
+    /// `SingularFisher` when F is singular to working precision: its smallest eigenvalue is at
+    /// most n·ε times its largest (the rank threshold of NumPy's `matrix_rank`).
+    Exact,
+    /// (F + λI) u = g by Cholesky, λ > 0.
+    Damped {
+        /// λ > 0.
+        damping: T,
+    },
+    /// u = F⁺ g by SVD, dropping singular values at or below rcond·σ_max (rcond ≥ 0).
+    PseudoInverse {
+        /// Relative cut-off, ≥ 0.
+        rcond: T,
+    },
+    /// Conjugate gradient on (F + λI) u = g from u₀ = 0 with products Gᵀ(Gv)/m; F is never
+    /// formed.
+    ConjugateGradient(CgParams<T>),
+}
+
+/// What the conjugate gradient solver did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CgInfo<T> {
+    /// Iterations performed.
+    pub iterations: usize,
+    /// Final recurrence residual ‖r‖ = ‖g − (F + λI)u‖ (absolute).
+    pub residual: T,
+    /// Whether ‖r‖ ≤ tol·‖g‖ was reached.
+    pub converged: bool,
+}
+
+impl<T: Scalar> Solver<T> {
+    /// Checks the solver's parameters.
+    ///
+    /// # Errors
+    /// `NonFiniteInput` or `InvalidParameter` naming the field (`solver.damping`, …).
+    pub fn check(&self) -> Result<()> {
+        match self {
+            Solver::Exact => Ok(()),
+            Solver::Damped { damping } => check_positive(*damping, "solver.damping"),
+            Solver::PseudoInverse { rcond } => check_nonnegative(*rcond, "solver.rcond"),
+            Solver::ConjugateGradient(p) => {
+                check_nonnegative(p.tol, "solver.tol")?;
+                check_nonnegative(p.damping, "solver.damping")?;
+                if p.max_iters == 0 {
+                    return Err(PgError::invalid("solver.max_iters", "must be ≥ 1"));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The natural gradient direction and what its solver produced along the way.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Direction<T: Scalar> {
+    /// The explicit Fisher matrix, for the solvers that form it.
+    pub fisher: Option<DMatrix<T>>,
+    /// u.
+    pub direction: DVector<T>,
+    /// The conjugate gradient report.
+    pub cg: Option<CgInfo<T>>,
+}
+
+/// Solves for u with the chosen solver from the checked score matrix G (m × n) and g.
+/// Only the matrix solvers form F = GᵀG/m.
+pub(crate) fn solve_direction<T: Scalar>(
+    solver: &Solver<T>,
+    g_mat: &DMatrix<T>,
+    grad: &DVector<T>,
+) -> Result<Direction<T>> {
+    let with_matrix = |solve: &dyn Fn(&DMatrix<T>) -> Result<DVector<T>>| {
+        let f = fisher_from_score_matrix(g_mat)?;
+        let direction = solve(&f)?;
+        Ok(Direction {
+            fisher: Some(f),
+            direction,
+            cg: None,
+        })
+    };
+    match solver {
+        Solver::Exact => with_matrix(&|f| solve_exact(f, grad)),
+        Solver::Damped { damping } => with_matrix(&|f| solve_damped(f, grad, *damping)),
+        Solver::PseudoInverse { rcond } => with_matrix(&|f| solve_pseudo_inverse(f, grad, *rcond)),
+        Solver::ConjugateGradient(params) => {
+            let (direction, info) = solve_cg(g_mat, grad, params)?;
+            Ok(Direction {
+                fisher: None,
+                direction,
+                cg: Some(info),
+            })
+        }
+    }
+}
+
+/// u with F u = g (Solver::Exact). `f` is symmetric positive semidefinite.
+fn solve_exact<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>) -> Result<DVector<T>> {
+    let n = f.nrows();
+    let eig = f.symmetric_eigenvalues();
+    let max = eig.iter().fold(T::zero(), |m, x| m.max(x.abs()));
+    let min = eig.iter().fold(max, |m, x| m.min(*x));
+    let threshold = lit::<T>(n as f64) * epsilon::<T>() * max;
+    if max == T::zero() || min <= threshold {
+        return Err(PgError::SingularFisher {
+            reason: format!(
+                "smallest eigenvalue {min} ≤ n·ε·λ_max = {threshold} (λ_max = {max}); \
+                 use the damped, pseudo_inverse or conjugate_gradient solver"
+            ),
+        });
+    }
+    let u = match f.clone().cholesky() {
+        Some(chol) => chol.solve(g),
+        None => f
+            .clone()
+            .lu()
+            .solve(g)
+            .ok_or_else(|| PgError::SingularFisher {
+                reason: "LU factorisation found a zero pivot".into(),
+            })?,
+    };
+    if u.iter().all(|x| x.is_finite()) {
+        Ok(u)
+    } else {
+        Err(PgError::SingularFisher {
+            reason: "the direct solve produced a non-finite direction".into(),
+        })
+    }
+}
+
+/// u with (F + λI) u = g (Solver::Damped).
+fn solve_damped<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, damping: T) -> Result<DVector<T>> {
+    let n = f.nrows();
+    let a = f + DMatrix::identity(n, n) * damping;
+    a.cholesky()
+        .map(|c| c.solve(g))
+        .ok_or_else(|| PgError::SingularFisher {
+            reason: format!("F + λI is not positive definite to working precision (λ = {damping})"),
+        })
+}
+
+/// u = F⁺ g by SVD, singular values ≤ rcond·σ_max (or zero) dropped (Solver::PseudoInverse).
+fn solve_pseudo_inverse<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, rcond: T) -> Result<DVector<T>> {
+    let svd = f.clone().svd(true, true);
+    let (u_mat, v_t) = match (&svd.u, &svd.v_t) {
+        (Some(u), Some(v)) => (u, v),
+        _ => {
+            return Err(PgError::SingularFisher {
+                reason: "SVD did not produce its factors".into(),
+            });
+        }
+    };
+    let sigma_max = svd.singular_values.iter().fold(T::zero(), |m, x| m.max(*x));
+    let cut = rcond * sigma_max;
+    let mut coeffs = u_mat.tr_mul(g);
+    for (c, s) in coeffs.iter_mut().zip(svd.singular_values.iter()) {
+        *c = if *s > cut && *s > T::zero() {
+            *c / *s
+        } else {
+            T::zero()
+        };
+    }
+    Ok(v_t.tr_mul(&coeffs))
+}
+
+/// Conjugate gradient on (GᵀG/m + λI) u = g from u₀ = 0 (Solver::ConjugateGradient).
+/// Stops when ‖r‖ ≤ tol·‖g‖, after `max_iters` iterations, or at a direction of zero
+/// curvature pᵀ(F + λI)p ≤ 0.
+fn solve_cg<T: Scalar>(
+    g_mat: &DMatrix<T>,
+    g: &DVector<T>,
+    params: &CgParams<T>,
+) -> Result<(DVector<T>, CgInfo<T>)> {
+    let apply = |v: &DVector<T>| fisher_vector_product(g_mat, v) + v * params.damping;
+    let target = params.tol * stable_norm(g);
+    let mut u = DVector::zeros(g.len());
+    let mut r = g.clone();
+    let mut p = r.clone();
+    let mut rr = r.dot(&r);
+    let mut residual = rr.sqrt();
+    let mut iterations = 0;
+    let mut converged = residual <= target;
+    while !converged && iterations < params.max_iters {
+        let ap = apply(&p);
+        let curvature = p.dot(&ap);
+        if !(curvature > T::zero()) {
+            break;
+        }
+        let step = rr / curvature;
+        u += &p * step;
+        r -= &ap * step;
+        let rr_next = r.dot(&r);
+        iterations += 1;
+        residual = rr_next.sqrt();
+        converged = residual <= target;
+        p = &r + &p * (rr_next / rr);
+        rr = rr_next;
+    }
+    let info = CgInfo {
+        iterations,
+        residual,
+        converged,
+    };
+    if params.strict && !converged {
+        return Err(PgError::NoConvergence {
+            iterations,
+            residual: format!("{residual}"),
+        });
+    }
+    Ok((u, info))
+}

@@ -1,0 +1,134 @@
+//! Section 12.4: the surrogate objective (Eq. 12.18), the surrogate constraint (Eq. 12.19),
+//! both as Algorithm 12.5 estimates them, and the KL-penalty objective (Eq. 12.24).
+
+use nalgebra::DVector;
+
+use crate::error::{PgError, Result};
+use crate::policy::Policy;
+use crate::scalar::{Scalar, check_discount, check_nonnegative, finite_scalar, lit};
+use crate::trajectory::{Step, Trajectory, check_trajectories, discounts, rewards_to_go};
+
+/// Likelihood ratio w = π_θ′(a | s) / π_θ(a | s), computed as exp(log π_θ′ − log π_θ) so that
+/// densities that underflow separately still give their ratio.
+///
+/// # Errors
+/// `ZeroProbability` when log π_θ(a | s) = −∞ (π_θ(a | s) = 0 even in log space),
+/// `NonFiniteResult` when the ratio overflows, and the policy's θ checks.
+pub fn likelihood_ratio<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    a: &P::Action,
+    s: &P::State,
+) -> Result<T> {
+    let log_p = policy.log_density(theta, a, s)?;
+    if !log_p.is_finite() {
+        return Err(PgError::ZeroProbability {
+            field: "p(theta, a, s)".into(),
+        });
+    }
+    let log_q = policy.log_density(theta_prime, a, s)?;
+    finite_scalar((log_q - log_p).exp(), "likelihood ratio")
+}
+
+/// Checks shared by the Section 12.4–12.5 estimators: γ, θ, θ′ and the trajectories.
+pub(crate) fn check_surrogate_inputs<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+) -> Result<()> {
+    policy.check_theta(theta, "theta")?;
+    policy.check_theta(theta_prime, "theta_prime")?;
+    check_discount(gamma)?;
+    check_trajectories(policy, trajectories)
+}
+
+/// Mean over trajectories of the mean over steps of `term(step, R(τ, k), γ^(k−1))` — the
+/// `mean(f(τ) for τ in τs)` with `f(τ) = mean(… for (k, (s,a,r)) in enumerate(τ))` shape of
+/// Algorithms 12.5 and 12.6. Rewards-to-go and discounts are computed once per trajectory.
+pub(crate) fn mean_of_step_means<T: Scalar, S, A, F>(
+    trajectories: &[Trajectory<S, A, T>],
+    gamma: T,
+    mut term: F,
+) -> Result<T>
+where
+    F: FnMut(&Step<S, A, T>, T, T) -> Result<T>,
+{
+    let mut total = T::zero();
+    for tau in trajectories {
+        let rtg = rewards_to_go(tau, gamma);
+        let weights = discounts(tau.len(), gamma);
+        let mut acc = T::zero();
+        for ((step, r), w) in tau.iter().zip(rtg).zip(weights) {
+            acc += term(step, r, w)?;
+        }
+        total += acc / lit::<T>(tau.len() as f64);
+    }
+    Ok(total / lit::<T>(trajectories.len() as f64))
+}
+
+/// Surrogate objective, Eq. (12.18) as estimated by `surrogate_objective` of Algorithm 12.5:
+///
+/// f(θ, θ′) ≈ mean_τ mean_k [π_θ′(a_k | s_k)/π_θ(a_k | s_k)] R(τ, k),
+///
+/// with Q_θ(s_k, a_k) estimated by the reward-to-go R(τ, k) = Σ_{ℓ≥k} r_ℓ γ^(ℓ−1), discounted
+/// from the first step (footnote 7).
+///
+/// # Errors
+/// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter` (γ, σ),
+/// `ZeroProbability`, `NonFiniteResult`.
+pub fn surrogate_objective<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+) -> Result<T> {
+    check_surrogate_inputs(policy, theta, theta_prime, trajectories, gamma)?;
+    let value = mean_of_step_means(trajectories, gamma, |step, rtg, _| {
+        let w = likelihood_ratio(policy, theta, theta_prime, &step.a, &step.s)?;
+        Ok(w * rtg)
+    })?;
+    finite_scalar(value, "surrogate_objective")
+}
+
+/// Surrogate constraint, Eq. (12.19) as estimated by `surrogate_constraint` of Algorithm 12.5:
+///
+/// g(θ, θ′) ≈ mean_τ mean_k D_KL(π_θ(·|s_k) ‖ π_θ′(·|s_k)) γ^(k−1).
+///
+/// # Errors
+/// As [`surrogate_objective`].
+pub fn surrogate_constraint<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+) -> Result<T> {
+    check_surrogate_inputs(policy, theta, theta_prime, trajectories, gamma)?;
+    let value = mean_of_step_means(trajectories, gamma, |step, _, discount| {
+        Ok(policy.kl(theta, theta_prime, &step.s)? * discount)
+    })?;
+    finite_scalar(value, "surrogate_constraint")
+}
+
+/// KL-penalty objective, Eq. (12.24): the surrogate objective minus β times the surrogate
+/// constraint, f(θ, θ′) − β g(θ, θ′), with β ≥ 0.
+///
+/// # Errors
+/// As [`surrogate_objective`], and `InvalidParameter` for β < 0.
+pub fn kl_penalty_objective<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    beta: T,
+) -> Result<T> {
+    check_nonnegative(beta, "beta")?;
+    let f = surrogate_objective(policy, theta, theta_prime, trajectories, gamma)?;
+    let g = surrogate_constraint(policy, theta, theta_prime, trajectories, gamma)?;
+    finite_scalar(f - beta * g, "kl_penalty_objective")
+}

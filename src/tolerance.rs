@@ -1,0 +1,63 @@
+//! The one tolerance policy of pgoracle, derived from the scalar's machine epsilon ε.
+//!
+//! A value `got` agrees with `expected` when |got − expected| ≤ abs + rel·|expected|.
+//! Every comparison in the tests and in `pgoracle verify` goes through this module, so an
+//! f32 run automatically gets f32-sized bounds.
+
+use crate::scalar::{Scalar, lit};
+
+/// Mixed absolute/relative tolerance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance<T> {
+    /// Absolute part.
+    pub abs: T,
+    /// Relative part, multiplied by |expected|.
+    pub rel: T,
+}
+
+/// Machine epsilon of `T` (2⁻⁵² for f64, 2⁻²³ for f32).
+pub fn epsilon<T: Scalar>() -> T {
+    T::default_epsilon()
+}
+
+impl<T: Scalar> Tolerance<T> {
+    /// `n` units of ε relative to |expected|, and `n`·ε absolute (so values near 0 compare
+    /// on the scale of the inputs, assumed O(1)).
+    pub fn ulps(n: u32) -> Self {
+        let e = epsilon::<T>() * lit::<T>(f64::from(n));
+        Tolerance { abs: e, rel: e }
+    }
+
+    /// Agreement with a value the book prints to `decimals` decimal places: half a unit in
+    /// the last printed place, plus 16ε relative for the representation of the printed value.
+    pub fn printed(decimals: u32) -> Self {
+        let half_unit = lit::<T>(0.5) * lit::<T>(10f64.powi(-(decimals as i32)));
+        let slack = epsilon::<T>() * lit::<T>(16.0);
+        Tolerance {
+            abs: half_unit + slack,
+            rel: slack,
+        }
+    }
+
+    /// Agreement with an independent high-precision (mpmath, 50 digits) reference:
+    /// 2²²·ε relative (9.3·10⁻¹⁰ in f64, below the 10⁻⁹ that the acceptance criteria set),
+    /// measured against the largest magnitude of the compared field so cancellation in one
+    /// component does not make the bound meaningless.
+    pub fn reference() -> Self {
+        let e = epsilon::<T>() * lit::<T>(4_194_304.0);
+        Tolerance { abs: e, rel: e }
+    }
+
+    /// Same tolerance with the absolute part scaled by `scale` (the magnitude of the field).
+    pub fn scaled(self, scale: T) -> Self {
+        Tolerance {
+            abs: self.abs * scale.max(T::one()),
+            rel: self.rel,
+        }
+    }
+
+    /// Whether `got` agrees with `expected`. NaN never agrees.
+    pub fn agrees(&self, expected: T, got: T) -> bool {
+        (got - expected).abs() <= self.abs + self.rel * expected.abs()
+    }
+}

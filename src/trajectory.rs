@@ -1,0 +1,94 @@
+//! Trajectories τ = ((s₁, a₁, r₁), …, (s_d, a_d, r_d)) and their discounted returns.
+//!
+//! As in the book's `simulate`, a trajectory holds `d` steps and no final state; steps are
+//! numbered k = 1..d.
+
+use nalgebra::DVector;
+
+use crate::error::{PgError, Result};
+use crate::policy::Policy;
+use crate::scalar::{Scalar, check_finite};
+
+/// One step (s, a, r) of a trajectory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step<S, A, T> {
+    /// State s_k.
+    pub s: S,
+    /// Action a_k.
+    pub a: A,
+    /// Reward r_k.
+    pub r: T,
+}
+
+/// A trajectory: the steps k = 1..d in order.
+pub type Trajectory<S, A, T> = Vec<Step<S, A, T>>;
+
+/// Discounted return R(τ) = Σ_{k=1}^{d} r_k γ^(k−1) (Algorithms 12.3 and 12.4).
+pub fn discounted_return<S, A, T: Scalar>(tau: &[Step<S, A, T>], gamma: T) -> T {
+    reward_to_go(tau, 1, gamma)
+}
+
+/// Reward-to-go R(τ, j) = Σ_{k=j}^{d} r_k γ^(k−1), discounted from the **first** step
+/// (Algorithms 12.5 and 12.6, footnote 7; book-code-notes §2). `j` is 1-based; j > d gives 0.
+pub fn reward_to_go<S, A, T: Scalar>(tau: &[Step<S, A, T>], j: usize, gamma: T) -> T {
+    rewards_to_go(tau, gamma)
+        .get(j.saturating_sub(1))
+        .copied()
+        .unwrap_or_else(T::zero)
+}
+
+/// All rewards-to-go [R(τ, 1), …, R(τ, d)] in one backward pass (O(d) instead of O(d²)).
+pub fn rewards_to_go<S, A, T: Scalar>(tau: &[Step<S, A, T>], gamma: T) -> Vec<T> {
+    let mut out = vec![T::zero(); tau.len()];
+    let discounts = discounts(tau.len(), gamma);
+    let mut acc = T::zero();
+    for k in (0..tau.len()).rev() {
+        acc += tau[k].r * discounts[k];
+        out[k] = acc;
+    }
+    out
+}
+
+/// Discount weights [γ⁰, γ¹, …, γ^(d−1)] for a trajectory of `d` steps.
+pub fn discounts<T: Scalar>(d: usize, gamma: T) -> Vec<T> {
+    let mut w = T::one();
+    (0..d)
+        .map(|_| {
+            let x = w;
+            w *= gamma;
+            x
+        })
+        .collect()
+}
+
+/// Validates a batch of trajectories for `policy`: at least one trajectory, none empty,
+/// finite rewards, and states/actions the policy accepts.
+pub fn check_trajectories<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+) -> Result<()> {
+    if trajectories.is_empty() {
+        return Err(PgError::empty("trajectories"));
+    }
+    for (i, tau) in trajectories.iter().enumerate() {
+        if tau.is_empty() {
+            return Err(PgError::empty(format!("trajectories[{i}]")));
+        }
+        for (k, step) in tau.iter().enumerate() {
+            let field = format!("trajectories[{i}][{k}]");
+            check_finite(step.r, &format!("{field}.r"))?;
+            policy.check_step(&step.s, &step.a, &field)?;
+        }
+    }
+    Ok(())
+}
+
+/// Mean of a non-empty list of vectors of equal length (the `mean(…)` of the book's code).
+pub(crate) fn mean_vector<T: Scalar>(vs: &[DVector<T>]) -> DVector<T> {
+    let n = vs.first().map_or(0, |v| v.len());
+    let mut acc = DVector::zeros(n);
+    for v in vs {
+        acc += v;
+    }
+    acc / nalgebra::convert::<f64, T>(vs.len() as f64)
+}

@@ -1,0 +1,79 @@
+//! Section 12.4: the trust region update (TRPO), Algorithm 12.5.
+
+use nalgebra::DVector;
+
+use crate::error::{PgError, Result};
+use crate::linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch};
+use crate::natural::{NaturalStep, natural_policy_update};
+use crate::policy::Policy;
+use crate::scalar::Scalar;
+use crate::solver::Solver;
+use crate::surrogate::{surrogate_constraint, surrogate_objective};
+use crate::trajectory::Trajectory;
+
+/// Everything one trust region update computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustRegionStep<T: Scalar> {
+    /// The natural gradient step that starts the line search (θ′ = `natural.theta`).
+    pub natural: NaturalStep<T>,
+    /// f(θ, θ), the surrogate objective at the current parameters.
+    pub f_theta: T,
+    /// How the line search ended.
+    pub outcome: LinesearchOutcome<T>,
+    /// The update's result: the accepted θ′, or θ unchanged when the search is exhausted.
+    pub theta: DVector<T>,
+}
+
+/// Trust region policy optimization update, Algorithm 12.5:
+///
+/// 1. θ′ from the natural policy update (Algorithm 12.4) with the chosen solver;
+/// 2. f(θ′) = surrogate objective (Eq. 12.18), g(θ′) = surrogate constraint (Eq. 12.19), both
+///    from the same trajectories (no new rollouts);
+/// 3. [`linesearch`] along θ → θ′ (Eq. 12.20), at most `max_steps` shrinks.
+///
+/// When no acceptable point is found the update returns θ unchanged and says so in
+/// [`TrustRegionStep::outcome`]; the book's loop would never terminate.
+///
+/// # Errors
+/// Those of [`natural_policy_update`], [`surrogate_objective`] and [`LinesearchParams::check`].
+pub fn trust_region_update<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    params: &LinesearchParams<T>,
+    solver: &Solver<T>,
+) -> Result<TrustRegionStep<T>> {
+    params.check()?;
+    let natural =
+        natural_policy_update(policy, theta, trajectories, gamma, params.epsilon, solver)?;
+    let f_theta = surrogate_objective(policy, theta, theta, trajectories, gamma)?;
+    let evaluate = |candidate: &DVector<T>| -> Result<Option<SurrogateValues<T>>> {
+        if policy.check_theta(candidate, "theta_prime").is_err() {
+            return Ok(None);
+        }
+        let values =
+            surrogate_constraint(policy, theta, candidate, trajectories, gamma).and_then(|g| {
+                surrogate_objective(policy, theta, candidate, trajectories, gamma)
+                    .map(|f| SurrogateValues { f, g })
+            });
+        match values {
+            Ok(v) => Ok(Some(v)),
+            Err(PgError::NonFiniteResult { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let outcome = linesearch(f_theta, theta, &natural.theta, params, evaluate)?;
+    let result = match &outcome {
+        LinesearchOutcome::Accepted {
+            theta: accepted, ..
+        } => accepted.clone(),
+        LinesearchOutcome::Exhausted { .. } => theta.clone(),
+    };
+    Ok(TrustRegionStep {
+        natural,
+        f_theta,
+        outcome,
+        theta: result,
+    })
+}
