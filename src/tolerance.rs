@@ -40,12 +40,14 @@ impl<T: Scalar> Tolerance<T> {
     }
 
     /// Agreement with an independent high-precision (mpmath, 50 digits) reference:
-    /// 2²²·ε relative (9.3·10⁻¹⁰ in f64, below the 10⁻⁹ that the acceptance criteria set),
-    /// measured against the largest magnitude of the compared field so cancellation in one
-    /// component does not make the bound meaningless.
+    /// 2²²·ε relative (9.3·10⁻¹⁰ in f64, below the 10⁻⁹ that the acceptance criteria set).
+    /// Use it with [`Tolerance::agrees_normwise`], so a field's error is measured against its
+    /// largest entry and a cancelling component does not make the bound meaningless.
     pub fn reference() -> Self {
-        let e = epsilon::<T>() * lit::<T>(4_194_304.0);
-        Tolerance { abs: e, rel: e }
+        Tolerance {
+            abs: T::zero(),
+            rel: epsilon::<T>() * lit::<T>(4_194_304.0),
+        }
     }
 
     /// Same tolerance with the absolute part scaled by `scale` (the magnitude of the field).
@@ -54,6 +56,21 @@ impl<T: Scalar> Tolerance<T> {
             abs: self.abs * scale.max(T::one()),
             rel: self.rel,
         }
+    }
+
+    /// Normwise agreement of a whole field (vector or flattened matrix):
+    /// maxᵢ |gotᵢ − expectedᵢ| ≤ abs + rel · maxᵢ |expectedᵢ|. Lengths must match; NaN never
+    /// agrees.
+    pub fn agrees_normwise(&self, expected: &[T], got: &[T]) -> bool {
+        if expected.len() != got.len() {
+            return false;
+        }
+        let scale = expected.iter().fold(T::zero(), |m, e| m.max(e.abs()));
+        let bound = self.abs + self.rel * scale;
+        expected
+            .iter()
+            .zip(got)
+            .all(|(e, g)| (*g - *e).abs() <= bound)
     }
 
     /// Whether `got` agrees with `expected`. NaN never agrees.
