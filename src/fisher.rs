@@ -41,7 +41,7 @@ pub fn score_matrix<T: Scalar>(scores: &[DVector<T>]) -> Result<DMatrix<T>> {
 /// ```
 pub fn fisher<T: Scalar>(scores: &[DVector<T>]) -> Result<DMatrix<T>> {
     let g = score_matrix(scores)?;
-    Ok(fisher_from_score_matrix(&g)?)
+    fisher_from_score_matrix(&g)
 }
 
 /// GᵀG / m for a checked score matrix G (m × n).

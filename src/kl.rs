@@ -25,7 +25,7 @@ use crate::tolerance::epsilon;
 /// ```
 /// use nalgebra::dvector;
 /// // Exercise 12.3, state s1.
-/// let kl = pgoracle::kl_categorical(&dvector![0.1, 0.2, 0.3, 0.4], &dvector![0.4, 0.3, 0.2, 0.1]).unwrap();
+/// let kl: f64 = pgoracle::kl_categorical(&dvector![0.1, 0.2, 0.3, 0.4], &dvector![0.4, 0.3, 0.2, 0.1]).unwrap();
 /// assert!((kl - 0.456).abs() < 5e-4);
 /// ```
 pub fn kl_categorical<T: Scalar>(p: &DVector<T>, q: &DVector<T>) -> Result<T> {
@@ -81,7 +81,7 @@ fn check_probability_vector<T: Scalar>(v: &DVector<T>, field: &str) -> Result<()
 /// `NonFiniteInput`, `InvalidParameter` (σ ≤ 0).
 ///
 /// ```
-/// let kl = pgoracle::kl_gaussian(0.0, 1.0, 1.0, 1.0).unwrap();
+/// let kl: f64 = pgoracle::kl_gaussian(0.0, 1.0, 1.0, 1.0).unwrap();
 /// assert!((kl - 0.5).abs() < 1e-15);
 /// ```
 pub fn kl_gaussian<T: Scalar>(mean_p: T, std_p: T, mean_q: T, std_q: T) -> Result<T> {

@@ -88,14 +88,15 @@ where
     let mut steps = 0;
     loop {
         let values = evaluate(&candidate)?;
-        if let Some(v) = values {
-            if v.g <= params.epsilon && v.f > f_theta {
-                return Ok(LinesearchOutcome::Accepted {
-                    theta: candidate,
-                    steps,
-                    values: v,
-                });
-            }
+        if let Some(v) = values
+            && v.g <= params.epsilon
+            && v.f > f_theta
+        {
+            return Ok(LinesearchOutcome::Accepted {
+                theta: candidate,
+                steps,
+                values: v,
+            });
         }
         if steps >= params.max_steps {
             return Ok(LinesearchOutcome::Exhausted {

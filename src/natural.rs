@@ -43,7 +43,7 @@ pub struct NaturalStep<T: Scalar> {
 /// use nalgebra::dvector;
 /// use pgoracle::{Solver, natural_update};
 /// // Example 12.1: with these scores and gradients u = [1, 0] and θ′ ≈ [0.314, 1].
-/// let scores = [dvector![2.012, 1.430242], dvector![-0.111, 7.550609]];
+/// let scores = [dvector![2.012f64, 1.430242], dvector![-0.111, 7.550609]];
 /// let grads = [&scores[0] * 2.012, &scores[1] * -0.111];
 /// let step = natural_update(&dvector![0.0, 1.0], &grads, &scores, 0.1, &Solver::Exact).unwrap();
 /// assert!((step.theta[0] - 0.314).abs() < 5e-4 && (step.theta[1] - 1.0).abs() < 1e-12);
@@ -106,7 +106,12 @@ pub(crate) fn natural_step<T: Scalar>(
     epsilon: T,
 ) -> Result<DVector<T>> {
     let gu = grad.dot(direction);
-    if !(gu > T::zero()) {
+    if !gu.is_finite() {
+        return Err(PgError::NonFiniteResult {
+            field: "gᵀu".into(),
+        });
+    }
+    if gu <= T::zero() {
         return Err(PgError::NonPositiveCurvature {
             value: format!("{gu}"),
         });

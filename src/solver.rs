@@ -213,7 +213,7 @@ fn solve_cg<T: Scalar>(
     while !converged && iterations < params.max_iters {
         let ap = apply(&p);
         let curvature = p.dot(&ap);
-        if !(curvature > T::zero()) {
+        if curvature <= T::zero() || !curvature.is_finite() {
             break;
         }
         let step = rr / curvature;

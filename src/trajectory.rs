@@ -23,6 +23,9 @@ pub struct Step<S, A, T> {
 /// A trajectory: the steps k = 1..d in order.
 pub type Trajectory<S, A, T> = Vec<Step<S, A, T>>;
 
+/// A trajectory of policy `P`'s states and actions.
+pub type PolicyTrajectory<T, P> = Trajectory<<P as Policy<T>>::State, <P as Policy<T>>::Action, T>;
+
 /// Discounted return R(τ) = Σ_{k=1}^{d} r_k γ^(k−1) (Algorithms 12.3 and 12.4).
 pub fn discounted_return<S, A, T: Scalar>(tau: &[Step<S, A, T>], gamma: T) -> T {
     reward_to_go(tau, 1, gamma)

@@ -47,12 +47,12 @@ pub fn number<T: JsonScalar>(x: T) -> Value {
             Ok(n) => Value::Number(n),
             Err(_) => Value::String(text),
         }
-    } else if x != x {
-        Value::String("NaN".into())
     } else if x > T::zero() {
         Value::String("Infinity".into())
-    } else {
+    } else if x < T::zero() {
         Value::String("-Infinity".into())
+    } else {
+        Value::String("NaN".into())
     }
 }
 

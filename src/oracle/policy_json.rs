@@ -7,7 +7,7 @@ use super::DocError;
 use super::fields::{Fields, parse_count};
 use super::number::{JsonScalar, parse_number};
 use crate::policy::{Gaussian, LinearGaussian, Policy, Softmax};
-use crate::trajectory::{Step, Trajectory};
+use crate::trajectory::{PolicyTrajectory, Step};
 
 /// A policy whose states and actions can be read from JSON.
 pub trait JsonPolicy<T: JsonScalar>: Policy<T> {
@@ -99,7 +99,7 @@ pub fn policy_spec(f: &mut Fields) -> Result<PolicySpec, DocError> {
 pub fn trajectories<T: JsonScalar, P: JsonPolicy<T>>(
     policy: &P,
     f: &mut Fields,
-) -> Result<Vec<Trajectory<P::State, P::Action, T>>, DocError> {
+) -> Result<Vec<PolicyTrajectory<T, P>>, DocError> {
     let id = f.id();
     f.array("trajectories")?
         .into_iter()

@@ -1,0 +1,217 @@
+//! The `pgoracle` binary's contract (oracle interface): verify output and exit codes, eval
+//! results, error kinds, and exit status 2 with empty stdout for invalid documents.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn pgoracle(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pgoracle"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pgoracle starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("pgoracle finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn eval_json(case: &str) -> serde_json::Value {
+    let o = pgoracle(&["eval"], case);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_str(&stdout(&o)).expect("eval prints JSON")
+}
+
+#[test]
+fn verify_is_the_default_command_and_passes() {
+    for args in [&[][..], &["verify"][..], &["verify", "--scalar", "f32"][..]] {
+        let o = pgoracle(args, "");
+        assert_eq!(o.status.code(), Some(0));
+        assert!(
+            stdout(&o).contains("29 of 29 values agree"),
+            "{}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
+fn verify_json_lists_every_quantity() {
+    let o = pgoracle(&["--json"], "");
+    assert_eq!(o.status.code(), Some(0));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 29);
+    for row in rows {
+        assert_eq!(row["ok"], true, "{row}");
+        for key in ["quantity", "book", "computed"] {
+            assert!(row.get(key).is_some(), "{row}");
+        }
+    }
+    let theta = rows
+        .iter()
+        .find(|r| r["quantity"] == "Example 12.1 θ′[1]")
+        .unwrap();
+    assert_eq!(theta["book"].as_f64(), Some(0.314));
+}
+
+#[test]
+fn eval_single_case_echoes_id_and_operation() {
+    let r = eval_json(
+        r#"{"id": 7, "operation": "gradient_ascent", "input": {"theta": [1, 2], "grad": [0.5, -1], "alpha": 2}}"#,
+    );
+    assert_eq!(r["id"], 7);
+    assert_eq!(r["operation"], "gradient_ascent");
+    assert_eq!(r["output"]["theta"], serde_json::json!([2, 0]));
+}
+
+#[test]
+fn eval_writes_shortest_round_trip_numbers_in_the_requested_precision() {
+    // 0.1 + 0.2 is 0.30000000000000004 in f64 and the f32 nearest to 0.3 in f32.
+    let case = |scalar: &str| {
+        format!(
+            r#"{{"id": "x", "operation": "gradient_ascent", "scalar": "{scalar}", "input": {{"theta": [0.1], "grad": [0.2], "alpha": 1}}}}"#
+        )
+    };
+    let o = pgoracle(&["eval"], &case("f64"));
+    assert!(stdout(&o).contains("0.30000000000000004"), "{}", stdout(&o));
+    let o = pgoracle(&["eval"], &case("f32"));
+    assert!(
+        stdout(&o).contains("0.3") && !stdout(&o).contains("0.300000"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn eval_array_of_cases_keeps_order_and_reports_error_kinds() {
+    let r = eval_json(
+        r#"[
+        {"id": "a", "operation": "restricted_step", "input": {"theta": [0], "grad": [0], "epsilon": 0.1}},
+        {"id": "b", "operation": "clip_gradient", "input": {"grad": ["NaN"], "lo": -1, "hi": 1}},
+        {"id": "c", "operation": "clip_gradient", "input": {"grad": [2], "lo": 1, "hi": -1}},
+        {"id": "d", "operation": "kl_categorical", "input": {"p": [0.5, 0.5], "q": [1, 0]}},
+        {"id": "e", "operation": "natural_update", "input": {"theta": [0, 0], "grads": [[1, 2]], "scores": [[1, 2]], "epsilon": 0.1}},
+        {"id": "f", "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 1, "std_q": 1}}
+    ]"#,
+    );
+    let kinds: Vec<_> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["error"]["kind"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ZeroGradient",
+            "NonFiniteInput",
+            "InvalidParameter",
+            "ZeroProbability",
+            "SingularFisher",
+            "null"
+        ]
+        .map(|k| if k == "null" {
+            serde_json::Value::Null
+        } else {
+            serde_json::json!(k)
+        })
+    );
+    assert_eq!(r[5]["output"]["kl"], 0.5);
+    assert_eq!(r[5]["id"], "f");
+}
+
+#[test]
+fn eval_trust_region_on_example_12_1() {
+    let case = r#"{"id": "ex12.1", "operation": "trust_region_update", "input": {
+        "policy": {"family": "gaussian"}, "theta": [0, 1], "gamma": 1, "epsilon": 0.1, "alpha": 0.5,
+        "trajectories": [
+          [{"s": 0, "a": -0.532, "r": -0.532}, {"s": 0, "a": 0.597, "r": 0.597}, {"s": 0, "a": 1.947, "r": 1.947}],
+          [{"s": 0, "a": -0.263, "r": -0.263}, {"s": 0, "a": -2.212, "r": -2.212}, {"s": 0, "a": 2.364, "r": 2.364}]]}}"#;
+    let out = &eval_json(case)["output"];
+    assert_eq!(out["accepted"], true);
+    assert_eq!(out["steps"], 0);
+    // Book: θ′ = [0.314, 1], f(θ) = 1.485, f(θ′) = 2.110, g(θ′) = 0.049.
+    for (field, book) in [
+        ("f_theta", 1.485),
+        ("f_theta_prime", 2.110),
+        ("g_theta_prime", 0.049),
+    ] {
+        assert!(
+            (out[field].as_f64().unwrap() - book).abs() < 5e-4,
+            "{field}: {}",
+            out[field]
+        );
+    }
+    assert!((out["theta"][0].as_f64().unwrap() - 0.314).abs() < 5e-4);
+}
+
+#[test]
+fn eval_jsonl_streams_one_result_per_line() {
+    let input = "{\"id\": 1, \"operation\": \"scale_gradient\", \"input\": {\"grad\": [6, 8], \"l2_max\": 5}}\n\n{\"id\": 2, \"operation\": \"scale_gradient\", \"input\": {\"grad\": [0, 0], \"l2_max\": 0}}\n";
+    let o = pgoracle(&["eval", "--jsonl"], input);
+    assert_eq!(o.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["output"]["grad"], serde_json::json!([3, 4]));
+    assert_eq!(lines[1]["output"]["grad"], serde_json::json!([0, 0]));
+}
+
+#[test]
+fn invalid_documents_exit_2_with_empty_stdout_and_name_the_field() {
+    let bad = [
+        ("{not json", "malformed JSON"),
+        (
+            r#"{"id": "u", "operation": "nope", "input": {}}"#,
+            "operation",
+        ),
+        (
+            r#"{"id": "m", "operation": "clip_gradient", "input": {"grad": [1], "lo": 0}}"#,
+            "input.hi",
+        ),
+        (
+            r#"{"id": "k", "operation": "clip_gradient", "input": {"grad": [1], "lo": 0, "hi": 1, "extra": 3}}"#,
+            "input.extra",
+        ),
+        (
+            r#"{"id": "t", "operation": "clip_gradient", "input": {"grad": "x", "lo": 0, "hi": 1}}"#,
+            "input.grad",
+        ),
+        (
+            r#"{"id": "s", "operation": "clip_gradient", "scalar": "f16", "input": {"grad": [1], "lo": 0, "hi": 1}}"#,
+            "scalar",
+        ),
+        (
+            r#"{"id": "p", "operation": "score", "input": {"policy": {"family": "beta"}, "theta": [0, 1], "trajectories": []}}"#,
+            "input.policy.family",
+        ),
+        (
+            r#"[{"id": "ok", "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}, {"id": "bad", "operation": "kl_gaussian", "input": {}}]"#,
+            "case \"bad\"",
+        ),
+    ];
+    for (doc, needle) in bad {
+        let o = pgoracle(&["eval"], doc);
+        assert_eq!(o.status.code(), Some(2), "{doc}");
+        assert!(o.stdout.is_empty(), "{doc}: stdout {}", stdout(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "{doc}: stderr {err}");
+    }
+}

@@ -1,0 +1,567 @@
+//! Every input where the book's code is undefined gets a typed error or a named outcome
+//! (docs/edge-cases.md). Each test asserts the error kind.
+
+use nalgebra::{DVector, dvector};
+use pgoracle::{
+    CgParams, Gaussian, LinearGaussian, PgError, Policy, Softmax, Solver, Step, clip_gradient,
+    fisher, gradient_ascent, kl_categorical, kl_gaussian, likelihood_ratio_gradient,
+    natural_update, restricted_step, restricted_update, scale_gradient, surrogate_objective,
+};
+
+fn kind<T: std::fmt::Debug>(r: Result<T, PgError>) -> &'static str {
+    match r {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => e.kind(),
+    }
+}
+
+fn one_trajectory(rewards: &[f64]) -> Vec<Vec<Step<f64, f64, f64>>> {
+    vec![
+        rewards
+            .iter()
+            .map(|&r| Step { s: 0.0, a: 0.5, r })
+            .collect(),
+    ]
+}
+
+#[test]
+fn scale_gradient_zero_gradient_is_the_zero_vector() {
+    // The book computes min(L/0, 1)·0 = NaN for L = 0, and 1·0 for L > 0.
+    assert_eq!(
+        scale_gradient(&dvector![0.0, 0.0], 0.0).unwrap(),
+        dvector![0.0, 0.0]
+    );
+    assert_eq!(
+        scale_gradient(&dvector![0.0, 0.0], 1.0).unwrap(),
+        dvector![0.0, 0.0]
+    );
+}
+
+#[test]
+fn scale_gradient_zero_bound_zeroes_any_gradient() {
+    assert_eq!(
+        scale_gradient(&dvector![3.0, -4.0], 0.0).unwrap(),
+        dvector![0.0, 0.0]
+    );
+}
+
+#[test]
+fn scale_gradient_negative_bound_is_invalid() {
+    assert_eq!(
+        kind(scale_gradient(&dvector![1.0], -1.0)),
+        "InvalidParameter"
+    );
+}
+
+#[test]
+fn scale_gradient_non_finite_inputs() {
+    assert_eq!(
+        kind(scale_gradient(&dvector![f64::NAN, 1.0], 1.0)),
+        "NonFiniteInput"
+    );
+    assert_eq!(
+        kind(scale_gradient(&dvector![f64::INFINITY], 1.0)),
+        "NonFiniteInput"
+    );
+    assert_eq!(
+        kind(scale_gradient(&dvector![1.0], f64::NAN)),
+        "NonFiniteInput"
+    );
+    assert_eq!(
+        kind(scale_gradient(&dvector![1.0], f64::INFINITY)),
+        "NonFiniteInput"
+    );
+}
+
+#[test]
+fn scale_gradient_huge_entries_do_not_overflow() {
+    // ‖[3e200, 4e200]‖ = 5e200 overflows if squared directly (the book's norm gives Inf and
+    // then a zero gradient). Expected: [0.6, 0.8].
+    let g = scale_gradient(&dvector![3e200f64, 4e200], 1.0).unwrap();
+    assert!(
+        (g[0] - 0.6).abs() <= 1e-15 && (g[1] - 0.8).abs() <= 1e-15,
+        "{g}"
+    );
+}
+
+#[test]
+fn scale_gradient_tiny_entries_do_not_underflow() {
+    // ‖[3e-200, 4e-200]‖ = 5e-200 underflows to 0 if squared directly. Below the bound: unchanged.
+    let g = dvector![3e-200f64, 4e-200];
+    assert_eq!(scale_gradient(&g, 1.0).unwrap(), g);
+    // With a bound below the norm it is rescaled to the bound: expected [0.6e-200, 0.8e-200].
+    let h = scale_gradient(&g, 1e-200).unwrap();
+    assert!((h[0] / 0.6e-200 - 1.0).abs() < 1e-14 && (h[1] / 0.8e-200 - 1.0).abs() < 1e-14);
+}
+
+#[test]
+fn scale_gradient_subnormal_entries() {
+    let g = dvector![5e-324, 0.0];
+    assert_eq!(scale_gradient(&g, 1.0).unwrap(), g);
+}
+
+#[test]
+fn clip_gradient_reversed_bounds_are_invalid() {
+    assert_eq!(
+        kind(clip_gradient(&dvector![0.0], 1.0, -1.0)),
+        "InvalidParameter"
+    );
+}
+
+#[test]
+fn clip_gradient_non_finite_inputs() {
+    assert_eq!(
+        kind(clip_gradient(&dvector![f64::NAN], -1.0, 1.0)),
+        "NonFiniteInput"
+    );
+    assert_eq!(
+        kind(clip_gradient(&dvector![0.0], f64::NAN, 1.0)),
+        "NonFiniteInput"
+    );
+    assert_eq!(
+        kind(clip_gradient(&dvector![0.0], -1.0, f64::INFINITY)),
+        "NonFiniteInput"
+    );
+}
+
+#[test]
+fn clip_gradient_equal_bounds_give_a_constant() {
+    assert_eq!(
+        clip_gradient(&dvector![-5.0, 5.0], 2.0, 2.0).unwrap(),
+        dvector![2.0, 2.0]
+    );
+}
+
+#[test]
+fn empty_vectors() {
+    let empty = DVector::<f64>::zeros(0);
+    assert_eq!(kind(scale_gradient(&empty, 1.0)), "EmptyInput");
+    assert_eq!(kind(clip_gradient(&empty, -1.0, 1.0)), "EmptyInput");
+    assert_eq!(kind(gradient_ascent(&empty, &empty, 1.0)), "EmptyInput");
+    assert_eq!(kind(restricted_step(&empty, &empty, 1.0)), "EmptyInput");
+    assert_eq!(kind(fisher::<f64>(&[])), "EmptyInput");
+    assert_eq!(kind(fisher(std::slice::from_ref(&empty))), "EmptyInput");
+    assert_eq!(kind(kl_categorical(&empty, &empty)), "EmptyInput");
+}
+
+#[test]
+fn wrong_dimensions() {
+    assert_eq!(
+        kind(gradient_ascent(&dvector![0.0, 0.0], &dvector![1.0], 1.0)),
+        "DimensionMismatch"
+    );
+    assert_eq!(
+        kind(restricted_step(&dvector![0.0], &dvector![1.0, 1.0], 1.0)),
+        "DimensionMismatch"
+    );
+    assert_eq!(
+        kind(fisher(&[dvector![1.0], dvector![1.0, 2.0]])),
+        "DimensionMismatch"
+    );
+    assert_eq!(
+        kind(kl_categorical(&dvector![0.5, 0.5], &dvector![1.0])),
+        "DimensionMismatch"
+    );
+    let trajectories = one_trajectory(&[1.0]);
+    assert_eq!(
+        kind(likelihood_ratio_gradient(
+            &Gaussian,
+            &dvector![0.0, 1.0, 2.0],
+            &trajectories,
+            1.0
+        )),
+        "DimensionMismatch"
+    );
+    let scores = [dvector![1.0, 0.0], dvector![0.0, 1.0]];
+    let grads = [dvector![1.0, 0.0]];
+    assert_eq!(
+        kind(natural_update(
+            &dvector![0.0, 0.0],
+            &grads,
+            &scores,
+            0.1,
+            &Solver::Exact
+        )),
+        "DimensionMismatch"
+    );
+    let table = Softmax::new(2, 3).unwrap();
+    let bad_state = vec![vec![Step {
+        s: 2usize,
+        a: 0usize,
+        r: 1.0,
+    }]];
+    assert_eq!(
+        kind(likelihood_ratio_gradient(
+            &table,
+            &DVector::zeros(6),
+            &bad_state,
+            1.0
+        )),
+        "DimensionMismatch"
+    );
+}
+
+#[test]
+fn gradient_ascent_requires_a_positive_step_factor() {
+    let theta = dvector![0.0];
+    assert_eq!(
+        kind(gradient_ascent(&theta, &dvector![1.0], 0.0)),
+        "InvalidParameter"
+    );
+    assert_eq!(
+        kind(gradient_ascent(&theta, &dvector![1.0], -0.1)),
+        "InvalidParameter"
+    );
+}
+
+#[test]
+fn gradient_ascent_overflow_is_a_non_finite_result() {
+    assert_eq!(
+        kind(gradient_ascent(&dvector![1e308], &dvector![1e308], 10.0)),
+        "NonFiniteResult"
+    );
+}
+
+#[test]
+fn restricted_step_zero_gradient() {
+    // The book computes u·sqrt(2ε/0) = 0·Inf = NaN.
+    assert_eq!(
+        kind(restricted_step(
+            &dvector![1.0, 2.0],
+            &dvector![0.0, 0.0],
+            0.1
+        )),
+        "ZeroGradient"
+    );
+}
+
+#[test]
+fn restricted_step_non_positive_epsilon() {
+    assert_eq!(
+        kind(restricted_step(&dvector![0.0], &dvector![1.0], 0.0)),
+        "InvalidParameter"
+    );
+    assert_eq!(
+        kind(restricted_step(&dvector![0.0], &dvector![1.0], -1.0)),
+        "InvalidParameter"
+    );
+}
+
+#[test]
+fn restricted_step_huge_gradient_keeps_its_length() {
+    // uᵀu overflows for u ~ 1e200; the step must still have length √(2ε) = 1.
+    let theta = restricted_step(&dvector![0.0, 0.0], &dvector![3e200f64, 4e200], 0.5).unwrap();
+    assert!(
+        (theta[0] - 0.6).abs() < 1e-15 && (theta[1] - 0.8).abs() < 1e-15,
+        "{theta}"
+    );
+}
+
+#[test]
+fn restricted_update_zero_rewards_is_a_zero_gradient() {
+    let trajectories = one_trajectory(&[0.0, 0.0]);
+    assert_eq!(
+        kind(restricted_update(
+            &Gaussian,
+            &dvector![0.0, 1.0],
+            &trajectories,
+            1.0,
+            0.1
+        )),
+        "ZeroGradient"
+    );
+}
+
+#[test]
+fn non_positive_sigma_is_invalid_for_both_gaussian_families() {
+    let trajectories = one_trajectory(&[1.0]);
+    for sigma in [0.0, -1.0] {
+        let theta = dvector![0.0, sigma];
+        assert_eq!(
+            kind(likelihood_ratio_gradient(
+                &Gaussian,
+                &theta,
+                &trajectories,
+                1.0
+            )),
+            "InvalidParameter"
+        );
+        assert_eq!(
+            kind(likelihood_ratio_gradient(
+                &LinearGaussian,
+                &theta,
+                &trajectories,
+                1.0
+            )),
+            "InvalidParameter"
+        );
+        assert_eq!(kind(kl_gaussian(0.0, sigma, 0.0, 1.0)), "InvalidParameter");
+        assert_eq!(kind(kl_gaussian(0.0, 1.0, 0.0, sigma)), "InvalidParameter");
+    }
+}
+
+#[test]
+fn discount_outside_unit_interval_is_invalid() {
+    let trajectories = one_trajectory(&[1.0]);
+    for gamma in [-0.1, 1.5] {
+        assert_eq!(
+            kind(likelihood_ratio_gradient(
+                &Gaussian,
+                &dvector![0.0, 1.0],
+                &trajectories,
+                gamma
+            )),
+            "InvalidParameter"
+        );
+    }
+}
+
+#[test]
+fn empty_trajectories() {
+    let theta = dvector![0.0, 1.0];
+    let none: Vec<Vec<Step<f64, f64, f64>>> = vec![];
+    assert_eq!(
+        kind(likelihood_ratio_gradient(&Gaussian, &theta, &none, 1.0)),
+        "EmptyInput"
+    );
+    let empty_one: Vec<Vec<Step<f64, f64, f64>>> = vec![vec![]];
+    assert_eq!(
+        kind(likelihood_ratio_gradient(
+            &Gaussian, &theta, &empty_one, 1.0
+        )),
+        "EmptyInput"
+    );
+}
+
+#[test]
+fn non_finite_trajectory_entries() {
+    let theta = dvector![0.0, 1.0];
+    for step in [
+        Step {
+            s: 0.0,
+            a: f64::NAN,
+            r: 1.0,
+        },
+        Step {
+            s: 0.0,
+            a: 0.0,
+            r: f64::INFINITY,
+        },
+        Step {
+            s: f64::NEG_INFINITY,
+            a: 0.0,
+            r: 1.0,
+        },
+    ] {
+        assert_eq!(
+            kind(likelihood_ratio_gradient(
+                &Gaussian,
+                &theta,
+                &[vec![step]],
+                1.0
+            )),
+            "NonFiniteInput"
+        );
+    }
+}
+
+fn natural(
+    scores: &[DVector<f64>],
+    grads: &[DVector<f64>],
+    solver: Solver<f64>,
+) -> Result<DVector<f64>, PgError> {
+    natural_update(
+        &DVector::zeros(scores[0].len()),
+        grads,
+        scores,
+        0.1,
+        &solver,
+    )
+    .map(|s| s.theta)
+}
+
+#[test]
+fn natural_update_zero_gradient() {
+    let scores = [dvector![1.0, 0.0], dvector![0.0, 1.0]];
+    let grads = [dvector![0.0, 0.0], dvector![0.0, 0.0]];
+    assert_eq!(
+        kind(natural(&scores, &grads, Solver::Exact)),
+        "ZeroGradient"
+    );
+}
+
+#[test]
+fn natural_update_singular_fisher_with_the_exact_solver() {
+    // Both scores along [1, 2]: F = [[1, 2], [2, 4]]·(5/2)/… has rank 1.
+    let scores = [dvector![1.0, 2.0], dvector![2.0, 4.0]];
+    let grads = [dvector![1.0, 2.0], dvector![2.0, 4.0]];
+    assert_eq!(
+        kind(natural(&scores, &grads, Solver::Exact)),
+        "SingularFisher"
+    );
+    // Fewer trajectories than parameters: rank ≤ 1 < 3.
+    let scores = [dvector![1.0, 0.5, -1.0]];
+    let grads = [dvector![1.0, 0.5, -1.0]];
+    assert_eq!(
+        kind(natural(&scores, &grads, Solver::Exact)),
+        "SingularFisher"
+    );
+}
+
+#[test]
+fn natural_update_singular_fisher_is_solvable_by_the_other_solvers() {
+    let scores = [dvector![1.0, 2.0], dvector![2.0, 4.0]];
+    let grads = [dvector![1.0, 2.0], dvector![2.0, 4.0]];
+    for solver in [
+        Solver::Damped { damping: 0.1 },
+        Solver::PseudoInverse { rcond: 1e-12 },
+        Solver::ConjugateGradient(CgParams {
+            max_iters: 10,
+            tol: 1e-12,
+            damping: 0.0,
+            strict: true,
+        }),
+    ] {
+        let theta = natural(&scores, &grads, solver).unwrap();
+        // The step is along [1, 2] (the only direction F sees): θ′₂ = 2 θ′₁.
+        assert!(
+            (theta[1] - 2.0 * theta[0]).abs() < 1e-12,
+            "{solver:?}: {theta}"
+        );
+    }
+}
+
+#[test]
+fn natural_update_non_positive_curvature() {
+    // F only sees e₁, g lies along e₂: the pseudo-inverse gives u = 0 and gᵀu = 0.
+    let scores = [dvector![1.0, 0.0]];
+    let grads = [dvector![0.0, 1.0]];
+    assert_eq!(
+        kind(natural(
+            &scores,
+            &grads,
+            Solver::PseudoInverse { rcond: 1e-12 }
+        )),
+        "NonPositiveCurvature"
+    );
+}
+
+#[test]
+fn natural_update_strict_cg_that_misses_its_tolerance() {
+    let scores = [
+        dvector![1.0, 0.0, 0.0],
+        dvector![0.0, 2.0, 0.0],
+        dvector![0.0, 0.0, 3.0],
+    ];
+    let grads = vec![dvector![1.0, 1.0, 1.0]; 3];
+    let params = CgParams {
+        max_iters: 1,
+        tol: 1e-14,
+        damping: 0.0,
+        strict: true,
+    };
+    assert_eq!(
+        kind(natural(&scores, &grads, Solver::ConjugateGradient(params))),
+        "NoConvergence"
+    );
+    // Not strict: the result after one iteration is returned with its residual.
+    let lenient = CgParams {
+        strict: false,
+        ..params
+    };
+    let step = natural_update(
+        &DVector::zeros(3),
+        &grads,
+        &scores,
+        0.1,
+        &Solver::ConjugateGradient(lenient),
+    )
+    .unwrap();
+    let info = step.cg.unwrap();
+    assert_eq!(info.iterations, 1);
+    assert!(!info.converged && info.residual > 0.0);
+}
+
+#[test]
+fn solver_parameters_are_checked() {
+    let scores = [dvector![1.0, 0.0], dvector![0.0, 1.0]];
+    let grads = scores.clone();
+    for solver in [
+        Solver::Damped { damping: 0.0 },
+        Solver::Damped { damping: -1.0 },
+        Solver::PseudoInverse { rcond: -1.0 },
+        Solver::ConjugateGradient(CgParams {
+            max_iters: 0,
+            tol: 1e-10,
+            damping: 0.0,
+            strict: false,
+        }),
+        Solver::ConjugateGradient(CgParams {
+            max_iters: 5,
+            tol: -1.0,
+            damping: 0.0,
+            strict: false,
+        }),
+    ] {
+        assert_eq!(
+            kind(natural(&scores, &grads, solver)),
+            "InvalidParameter",
+            "{solver:?}"
+        );
+    }
+}
+
+#[test]
+fn kl_categorical_zero_in_q_where_p_is_positive() {
+    assert_eq!(
+        kind(kl_categorical(&dvector![0.5, 0.5], &dvector![1.0, 0.0])),
+        "ZeroProbability"
+    );
+}
+
+#[test]
+fn kl_categorical_zero_in_p_contributes_nothing() {
+    // 0·log(0/q) = 0: KL([1, 0] ‖ [0.5, 0.5]) = log 2.
+    let kl = kl_categorical(&dvector![1.0, 0.0], &dvector![0.5, 0.5]).unwrap();
+    assert!((kl - std::f64::consts::LN_2).abs() < 1e-15);
+}
+
+#[test]
+fn kl_categorical_requires_probability_vectors() {
+    assert_eq!(
+        kind(kl_categorical(&dvector![1.5, -0.5], &dvector![0.5, 0.5])),
+        "InvalidParameter"
+    );
+    assert_eq!(
+        kind(kl_categorical(&dvector![0.5, 0.5], &dvector![0.7, 0.7])),
+        "InvalidParameter"
+    );
+}
+
+#[test]
+fn zero_probability_under_theta_makes_the_ratio_undefined() {
+    // (a − μ)/σ = 1e200: log π_θ(a) = −Inf even in log space.
+    let trajectories = vec![vec![Step {
+        s: 0.0,
+        a: 1e200,
+        r: 1.0,
+    }]];
+    let theta = dvector![0.0, 1.0];
+    assert_eq!(
+        kind(surrogate_objective(
+            &Gaussian,
+            &theta,
+            &theta,
+            &trajectories,
+            1.0
+        )),
+        "ZeroProbability"
+    );
+}
+
+#[test]
+fn softmax_table_must_not_be_empty() {
+    assert_eq!(kind(Softmax::new(0, 3)), "InvalidParameter");
+    assert_eq!(kind(Softmax::new(2, 0)), "InvalidParameter");
+    assert_eq!(Policy::<f64>::n_params(&Softmax::new(2, 3).unwrap()), 6);
+}
