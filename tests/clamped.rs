@@ -1,7 +1,7 @@
 //! Algorithm 12.6 at its boundaries: the clamp conditions are strict and compare the
 //! reward-to-go with zero (book-code-notes §1; the OCR prints `r_togo > θ`).
 
-use nalgebra::dvector;
+use nalgebra::{DVector, dvector};
 use pgoracle::{
     Gaussian, Step, clamped_gradient, clamped_objective, clamped_update, is_clamped,
     likelihood_ratio, surrogate_objective,
@@ -32,16 +32,13 @@ fn clamp_condition_truth_table_at_the_boundaries() {
     assert!(is_clamped(2.0, 1e-300, eps));
 }
 
+/// Trajectories, θ and θ′.
+type OneStep = (Vec<Vec<Step<f64, f64, f64>>>, DVector<f64>, DVector<f64>);
+
 /// One step, one trajectory: the ratio w = π_θ′(a)/π_θ(a) is computed first and ε is then
 /// chosen so that 1 + ε (or 1 − ε) equals w exactly (ε = w − 1 and 1 + ε are exact for
 /// w ∈ [0.5, 2] by Sterbenz's lemma).
-fn one_step(
-    r: f64,
-) -> (
-    Vec<Vec<Step<f64, f64, f64>>>,
-    nalgebra::DVector<f64>,
-    nalgebra::DVector<f64>,
-) {
+fn one_step(r: f64) -> OneStep {
     let trajectories = vec![vec![Step { s: 0.0, a: 0.3, r }]];
     (trajectories, dvector![0.0, 1.0], dvector![0.1, 1.0])
 }
