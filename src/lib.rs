@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | 12.1 Gradient ascent | Eq. 12.1, Algs. 12.1–12.2 | [`gradient_ascent`](mod@gradient_ascent) |
 //! | 12.2 Restricted gradient | Eqs. 12.2–12.6, Alg. 12.3 | [`restricted`] |
-//! | 12.3 Natural gradient | Eqs. 12.7–12.13, Alg. 12.4 | [`fisher`], [`solver`], [`natural`] |
+//! | 12.3 Natural gradient | Eqs. 12.7–12.13, Alg. 12.4 | [`fisher`](mod@fisher), [`solver`], [`natural`] |
 //! | 12.4 Trust region | Eqs. 12.14–12.20, Alg. 12.5 | [`surrogate`], [`linesearch`](mod@linesearch), [`trust_region`] |
 //! | 12.5 Clamped surrogate | Eqs. 12.21–12.24, Alg. 12.6 | [`clamped`] |
 //! | Exercise 12.3, App. A.10 | KL divergences | [`kl`] |
@@ -57,3 +57,8 @@ pub use surrogate::{
 pub use tolerance::Tolerance;
 pub use trajectory::{Step, Trajectory, discounted_return, reward_to_go, rewards_to_go};
 pub use trust_region::{TrustRegionStep, trust_region_update};
+
+/// The README's Rust example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

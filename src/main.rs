@@ -172,7 +172,7 @@ fn eval(args: &EvalArgs) -> ExitCode {
             .and_then(|text| {
                 let doc = parse_document(&text).map_err(|e| e.to_string())?;
                 let out = eval_document(&doc).map_err(|e| e.to_string())?;
-                serde_json::to_string_pretty(&out).map_err(|e| e.to_string())
+                Ok(pgoracle::oracle::layout::to_readable_string(&out))
             })
             .map(|text| println!("{text}"))
     };

@@ -29,7 +29,7 @@ pub struct NaturalStep<T: Scalar> {
 /// The `natural_update` helper of Algorithm 12.4, Eqs. (12.12)–(12.13): the solution of
 /// maximize ∇U(θ)ᵀ(θ′ − θ) subject to ½(θ′ − θ)ᵀF_θ(θ′ − θ) = ε (Eq. 12.11),
 ///
-/// g = mean_i grads[i], F = mean_i scores[i] scores[i]ᵀ, u = F⁻¹ g,
+/// g = meanᵢ `grads[i]`, F = meanᵢ `scores[i]` `scores[i]`ᵀ, u = F⁻¹ g,
 /// θ′ = θ + u √(2ε / gᵀu).
 ///
 /// The scale uses gᵀu as the book does (not uᵀFu; the two agree only for an exact solve).

@@ -7,6 +7,7 @@
 //! field) is a [`DocError`]: the command exits with status 2 and writes nothing to stdout.
 
 pub mod fields;
+pub mod layout;
 pub mod number;
 pub mod ops;
 pub mod policy_json;
