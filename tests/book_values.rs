@@ -167,3 +167,17 @@ fn snapshot_of_the_worked_values() {
         .collect();
     insta::assert_snapshot!("worked_values_f32", text32);
 }
+
+#[test]
+fn exercise_12_2_printed_intermediate_is_an_erratum() {
+    // The solution prints F⁻¹ ≈ 1/(0.341(29.529) − 0.332(0.332)) [[29.529, −0.332], [−0.332, 0.341]]
+    // ≈ [[0.501, −0.017], [−0.017, 0.034]]. The intermediate evaluates to ≈ [[2.965, …]], not the
+    // printed inverse; the adjugate formula with F's own entries gives it (docs/errata.md).
+    let printed_det: f64 = 0.341 * 29.529 - 0.332 * 0.332;
+    assert!((29.529 / printed_det - 2.965).abs() < 1e-3);
+    let det: f64 = 2.030 * 29.529 - 1.020 * 1.020;
+    let corrected = [29.529 / det, -1.020 / det, 2.030 / det];
+    for (value, book) in corrected.iter().zip([0.501, -0.017, 0.034]) {
+        assert!((value - book).abs() < 5e-4, "{value} vs {book}");
+    }
+}

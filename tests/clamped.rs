@@ -158,3 +158,16 @@ fn clamped_parameters_are_checked() {
     let r = clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 0.0, 3);
     assert_eq!(r.unwrap_err().kind(), "InvalidParameter");
 }
+
+#[test]
+fn clamped_update_leaving_the_domain() {
+    // At θ = [0, 1] with a = 0.3 and R = 2 the first gradient is [0.6, −1.82] (see
+    // `clamped_update_first_iteration_is_a_reward_to_go_gradient_step`); α = 1 takes σ to
+    // 1 − 1.82 < 0. As in the book that iterate is returned, but an iteration evaluated there
+    // is an error instead of NaN.
+    let (trajectories, theta, _) = one_step(2.0);
+    let once = clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 1.0, 1).unwrap();
+    assert!((once[1] - (1.0 - 1.82)).abs() < 1e-15);
+    let twice = clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 1.0, 2);
+    assert_eq!(twice.unwrap_err().kind(), "InvalidParameter");
+}
