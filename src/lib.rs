@@ -47,7 +47,7 @@ pub use kl::{kl_categorical, kl_gaussian};
 pub use likelihood_ratio::{LikelihoodRatioGradient, likelihood_ratio_gradient, score, scores};
 pub use linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch};
 pub use natural::{NaturalStep, natural_policy_update, natural_update};
-pub use policy::{Gaussian, LinearGaussian, Policy, Softmax};
+pub use policy::{Gaussian, LinearGaussian, LinearMean, Policy, Softmax};
 pub use restricted::{RestrictedUpdate, restricted_step, restricted_update};
 pub use scalar::Scalar;
 pub use solver::{CgInfo, CgParams, Solver};

@@ -3,6 +3,9 @@
 
 use nalgebra::{DVector, dvector};
 use num_dual::Dual64;
+
+mod common;
+use common::lift_trajectories;
 use pgoracle::book::{example_12_1_theta, example_12_1_trajectories};
 use pgoracle::{
     Gaussian, LinearGaussian, Policy, Softmax, Step, Tolerance, clamped_gradient,
@@ -18,20 +21,6 @@ fn seeded(theta: &DVector<f64>, j: usize) -> DVector<Dual64> {
 
 fn lift(v: &DVector<f64>) -> DVector<Dual64> {
     v.map(Dual64::from)
-}
-
-fn lift_real(ts: &[Vec<Step<f64, f64, f64>>]) -> Vec<Vec<Step<Dual64, Dual64, Dual64>>> {
-    ts.iter()
-        .map(|tau| {
-            tau.iter()
-                .map(|s| Step {
-                    s: Dual64::from(s.s),
-                    a: Dual64::from(s.a),
-                    r: Dual64::from(s.r),
-                })
-                .collect()
-        })
-        .collect()
 }
 
 fn assert_close(what: &str, expected: f64, got: f64) {
@@ -95,7 +84,7 @@ fn exercise_12_1_surrogate_gradient_at_theta_is_the_reward_to_go_gradient() {
             expected[1] += (a * a - 1.0) * rtg / 3.0 / 2.0;
         }
     }
-    let dual_trajectories = lift_real(&trajectories);
+    let dual_trajectories = lift_trajectories(&trajectories);
     for (j, want) in expected.iter().enumerate() {
         let f = surrogate_objective(
             &Gaussian,
@@ -145,7 +134,7 @@ fn clamped_gradient_is_the_autodiff_gradient_of_the_clamped_objective() {
     ];
     let theta = dvector![0.3, 0.8];
     let theta_prime = dvector![0.45, 0.7];
-    let dual_trajectories = lift_real(&trajectories);
+    let dual_trajectories = lift_trajectories(&trajectories);
     for eps in [0.05, 0.2, 10.0] {
         let grad = clamped_gradient(
             &LinearGaussian,

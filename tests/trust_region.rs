@@ -2,6 +2,9 @@
 
 use nalgebra::{DVector, dvector};
 use num_dual::Dual64;
+
+mod common;
+use common::lift_trajectories;
 use pgoracle::{
     Gaussian, LinesearchOutcome, LinesearchParams, Solver, Step, SurrogateValues, linesearch,
     surrogate_constraint, surrogate_objective, trust_region_update,
@@ -65,18 +68,7 @@ fn a_line_search_the_book_never_finishes_is_exhausted() {
     let delta = &step.natural.theta - &theta;
     let dual_theta = theta.map(Dual64::from);
     let dual_prime = DVector::from_fn(2, |i, _| Dual64::new(theta[i], delta[i]));
-    let dual_trajectories: Vec<Vec<Step<Dual64, Dual64, Dual64>>> = trajectories
-        .iter()
-        .map(|tau| {
-            tau.iter()
-                .map(|s| Step {
-                    s: Dual64::from(s.s),
-                    a: Dual64::from(s.a),
-                    r: Dual64::from(s.r),
-                })
-                .collect()
-        })
-        .collect();
+    let dual_trajectories = lift_trajectories(&trajectories);
     let f = surrogate_objective(
         &Gaussian,
         &dual_theta,

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::DocError;
 use super::fields::{Fields, parse_count};
 use super::number::{JsonScalar, parse_number};
-use crate::policy::{Gaussian, LinearGaussian, Policy, Softmax};
+use crate::policy::{LinearMean, Policy, Softmax};
 use crate::trajectory::{PolicyTrajectory, Step};
 
 /// A policy whose states and actions can be read from JSON.
@@ -25,16 +25,7 @@ fn index(v: &Value, path: &str, id: &str) -> Result<usize, DocError> {
     parse_count(v).ok_or_else(|| DocError::new(id, path, "expected a 0-based integer index"))
 }
 
-impl<T: JsonScalar> JsonPolicy<T> for Gaussian {
-    fn state(&self, v: &Value, path: &str, id: &str) -> Result<T, DocError> {
-        real(v, path, id)
-    }
-    fn action(&self, v: &Value, path: &str, id: &str) -> Result<T, DocError> {
-        real(v, path, id)
-    }
-}
-
-impl<T: JsonScalar> JsonPolicy<T> for LinearGaussian {
+impl<T: JsonScalar, L: LinearMean> JsonPolicy<T> for L {
     fn state(&self, v: &Value, path: &str, id: &str) -> Result<T, DocError> {
         real(v, path, id)
     }

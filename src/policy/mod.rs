@@ -23,7 +23,7 @@ pub use softmax::Softmax;
 use nalgebra::DVector;
 
 use crate::error::{PgError, Result};
-use crate::scalar::{Scalar, check_finite_vec, check_len};
+use crate::scalar::{Scalar, check_finite, check_finite_vec, check_len};
 
 /// A parameterized stochastic policy π_θ(a | s).
 pub trait Policy<T: Scalar> {
@@ -83,6 +83,58 @@ pub(crate) fn check_mean_std_theta<T: Scalar>(theta: &DVector<T>, field: &str) -
         Err(PgError::invalid(
             format!("{field}[1]"),
             format!("σ must be > 0, got {}", theta[1]),
+        ))
+    }
+}
+
+/// The two Gaussian families, a ~ N(θ₁ x(s), θ₂²) with θ = [θ₁, σ], σ > 0: [`Gaussian`]
+/// (x(s) = 1) and [`LinearGaussian`] (x(s) = s). Every such family is a [`Policy`] with
+///
+/// ∇log π = [(a − m) x(s)/σ², ((a − m)² − σ²)/σ³], m = θ₁ x(s), and the closed-form KL of two
+/// normals.
+pub trait LinearMean {
+    /// The feature x(s) that multiplies θ₁ in the mean.
+    fn feature<T: Scalar>(&self, s: T) -> T;
+}
+
+impl<T: Scalar, L: LinearMean> Policy<T> for L {
+    type State = T;
+    type Action = T;
+
+    fn n_params(&self) -> usize {
+        2
+    }
+
+    fn check_theta(&self, theta: &DVector<T>, field: &str) -> Result<()> {
+        check_mean_std_theta(theta, field)
+    }
+
+    fn check_step(&self, s: &T, a: &T, field: &str) -> Result<()> {
+        check_finite(*s, &format!("{field}.s"))?;
+        check_finite(*a, &format!("{field}.a"))
+    }
+
+    fn log_density(&self, theta: &DVector<T>, a: &T, s: &T) -> Result<T> {
+        check_mean_std_theta(theta, "theta")?;
+        Ok(normal::log_pdf(*a, theta[0] * self.feature(*s), theta[1]))
+    }
+
+    fn grad_log_density(&self, theta: &DVector<T>, a: &T, s: &T) -> Result<DVector<T>> {
+        check_mean_std_theta(theta, "theta")?;
+        let x = self.feature(*s);
+        let (dm, ds) = normal::grad_log_pdf(*a, theta[0] * x, theta[1]);
+        Ok(DVector::from_vec(vec![dm * x, ds]))
+    }
+
+    fn kl(&self, theta: &DVector<T>, theta_prime: &DVector<T>, s: &T) -> Result<T> {
+        check_mean_std_theta(theta, "theta")?;
+        check_mean_std_theta(theta_prime, "theta_prime")?;
+        let x = self.feature(*s);
+        Ok(normal::kl(
+            theta[0] * x,
+            theta[1],
+            theta_prime[0] * x,
+            theta_prime[1],
         ))
     }
 }
