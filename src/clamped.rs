@@ -3,10 +3,11 @@
 
 use nalgebra::DVector;
 
-use crate::error::Result;
+use crate::error::{PgError, Result};
+use crate::limits::MAX_ITERATIONS;
 use crate::policy::Policy;
 use crate::scalar::{Scalar, check_positive, finite_result, finite_scalar, lit};
-use crate::surrogate::{check_surrogate_inputs, likelihood_ratio, mean_of_step_means};
+use crate::surrogate::{check_surrogate_inputs, mean_of_step_means, unbounded_ratio};
 use crate::trajectory::{Trajectory, rewards_to_go};
 
 /// clamp(x, a, b) = min(max(x, a), b), as defined in Section 12.5.
@@ -43,8 +44,12 @@ pub fn clamped_objective<T: Scalar, P: Policy<T>>(
     let lo = T::one() - epsilon;
     let hi = T::one() + epsilon;
     let value = mean_of_step_means(trajectories, gamma, |step, rtg, _| {
-        let w = likelihood_ratio(policy, theta, theta_prime, &step.a, &step.s)?;
-        Ok((w * rtg).min(clamp(w, lo, hi) * rtg))
+        if rtg == T::zero() {
+            return Ok(T::zero());
+        }
+        // An overflowing ratio with a positive reward-to-go is clamped: min(∞, (1 + ε)R).
+        let w = unbounded_ratio(policy, theta, theta_prime, &step.a, &step.s)?;
+        finite_scalar((w * rtg).min(clamp(w, lo, hi) * rtg), "clamped_objective")
     })?;
     finite_scalar(value, "clamped_objective")
 }
@@ -75,8 +80,11 @@ pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
         let mut acc = DVector::zeros(n);
         let rtg = rewards_to_go(tau, gamma);
         for (step, r) in tau.iter().zip(rtg) {
-            let w = likelihood_ratio(policy, theta, theta_prime, &step.a, &step.s)?;
+            // The clamp is decided first, so a ratio that overflows on a clamped step (the
+            // book's code gives 0 there) is not an error.
+            let w = unbounded_ratio(policy, theta, theta_prime, &step.a, &step.s)?;
             if !is_clamped(w, r, epsilon) {
+                let w = finite_scalar(w, "likelihood ratio")?;
                 acc += policy.grad_log_density(theta_prime, &step.a, &step.s)? * (w * r);
             }
         }
@@ -89,6 +97,7 @@ pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
 /// Clamped surrogate policy update, `update` of Algorithm 12.6: starting from θ′ = θ, apply
 /// θ′ ← θ′ + α · clamped_gradient(θ, θ′) `k_max` times on the same trajectories.
 ///
+/// `k_max` ≤ [`MAX_ITERATIONS`](crate::limits::MAX_ITERATIONS); an exact fixed point ends the loop early (same result).
 /// As in the book the result may leave the policy's domain on the last iteration (σ ≤ 0);
 /// an iteration that would evaluate the gradient at such a θ′ fails with `InvalidParameter`.
 ///
@@ -105,11 +114,22 @@ pub fn clamped_update<T: Scalar, P: Policy<T>>(
 ) -> Result<DVector<T>> {
     check_positive(alpha, "alpha")?;
     check_positive(epsilon, "epsilon")?;
+    if k_max > MAX_ITERATIONS {
+        return Err(PgError::invalid(
+            "k_max",
+            format!("must be ≤ {MAX_ITERATIONS}, got {k_max}"),
+        ));
+    }
     check_surrogate_inputs(policy, theta, theta, trajectories, gamma)?;
     let mut theta_prime = theta.clone();
     for _ in 0..k_max {
         let grad = clamped_gradient(policy, theta, &theta_prime, trajectories, gamma, epsilon)?;
-        theta_prime = finite_result(theta_prime + grad * alpha, "theta")?;
+        let next = finite_result(&theta_prime + grad * alpha, "theta")?;
+        if next == theta_prime {
+            // A fixed point: every remaining iteration would return the same θ′.
+            break;
+        }
+        theta_prime = next;
     }
     Ok(theta_prime)
 }

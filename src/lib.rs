@@ -26,6 +26,7 @@ pub mod fisher;
 pub mod gradient_ascent;
 pub mod kl;
 pub mod likelihood_ratio;
+pub mod limits;
 pub mod linesearch;
 pub mod natural;
 pub mod oracle;

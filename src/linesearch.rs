@@ -66,7 +66,8 @@ pub enum LinesearchOutcome<T: Scalar> {
 /// θ′ ← θ + α(θ′ − θ). Acceptance needs strict improvement, as in the book.
 ///
 /// Departures from the book, each to make the outcome defined (docs/edge-cases.md):
-/// at most `max_steps` shrinks, after which the outcome is [`LinesearchOutcome::Exhausted`];
+/// at most `max_steps` shrinks, after which the outcome is [`LinesearchOutcome::Exhausted`]
+/// (reached at once when θ′ has collapsed onto θ, where no shrink can change anything);
 /// a candidate that `evaluate` cannot score (it returns `Ok(None)`: θ′ outside the policy's
 /// domain, or a non-finite surrogate) is rejected instead of compared as NaN.
 ///
@@ -98,10 +99,13 @@ where
                 values: v,
             });
         }
-        if steps >= params.max_steps {
+        // Once θ′ has collapsed onto θ every later candidate is θ itself, which strict
+        // improvement always rejects: the remaining shrinks are skipped, with the same outcome
+        // as performing them (so `steps` still reports `max_steps`).
+        if steps >= params.max_steps || &candidate == theta {
             return Ok(LinesearchOutcome::Exhausted {
                 last_theta: candidate,
-                steps,
+                steps: params.max_steps,
                 last_values: values,
             });
         }

@@ -79,71 +79,94 @@ fn report<T: JsonScalar>(values: pgoracle::Result<Vec<WorkedValue<T>>>, json: bo
         }
     };
     let all_ok = values.iter().all(|v| v.verdict() != Verdict::Mismatch);
-    if json {
-        let rows: Vec<Value> = values
-            .iter()
-            .map(|v| {
-                let verdict = v.verdict();
-                let mut row = json!({
-                    "quantity": format!("{} {}", v.source, v.quantity),
-                    "book": number(v.book),
-                    "computed": number(v.computed),
-                    "ok": verdict != Verdict::Mismatch,
-                    "decimals": v.decimals,
-                });
-                if let (Verdict::Erratum, Some(c)) = (verdict, v.corrected) {
-                    row["note"] = json!(format!(
-                        "printed value is an erratum; the correct value is {c} (docs/errata.md)"
-                    ));
-                }
-                row
-            })
-            .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).unwrap_or_default()
-        );
+    let text = if json {
+        verify_json(&values)
     } else {
-        println!(
-            "pgoracle verify: Chapter 12 worked values recomputed in {}",
-            T::NAME
-        );
-        println!(
-            "{:<14} {:<30} {:>9} {:>22}  verdict",
-            "source", "quantity", "book", "computed"
-        );
-        for v in &values {
-            let verdict = match v.verdict() {
-                Verdict::Ok => "ok".to_string(),
-                Verdict::Erratum => format!(
-                    "ok (erratum: printed {}, correct {}; docs/errata.md)",
-                    v.book,
-                    v.corrected.unwrap_or(v.book)
-                ),
-                Verdict::Mismatch => "MISMATCH".to_string(),
-            };
-            println!(
-                "{:<14} {:<30} {:>9.*} {:>22}  {verdict}",
-                v.source,
-                v.quantity,
-                v.decimals as usize,
-                v.book,
-                readable(v.computed)
-            );
-        }
-        let agree = values
-            .iter()
-            .filter(|v| v.verdict() != Verdict::Mismatch)
-            .count();
-        println!(
-            "{agree} of {} values agree with the book at its printed precision",
-            values.len()
-        );
+        verify_table(&values)
+    };
+    if !emit(&text) {
+        return ExitCode::FAILURE;
     }
     if all_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+fn verify_json<T: JsonScalar>(values: &[WorkedValue<T>]) -> String {
+    let rows: Vec<Value> = values
+        .iter()
+        .map(|v| {
+            let verdict = v.verdict();
+            let mut row = json!({
+                "quantity": format!("{} {}", v.source, v.quantity),
+                "book": number(v.book),
+                "computed": number(v.computed),
+                "ok": verdict != Verdict::Mismatch,
+                "decimals": v.decimals,
+            });
+            if let (Verdict::Erratum, Some(c)) = (verdict, v.corrected) {
+                row["note"] = json!(format!(
+                    "printed value is an erratum; the correct value is {c} (docs/errata.md)"
+                ));
+            }
+            row
+        })
+        .collect();
+    serde_json::to_string_pretty(&rows).unwrap_or_default()
+}
+
+fn verify_table<T: JsonScalar>(values: &[WorkedValue<T>]) -> String {
+    let mut out = format!(
+        "pgoracle verify: Chapter 12 worked values recomputed in {}\n{:<14} {:<30} {:>9} {:>22}  verdict\n",
+        T::NAME,
+        "source",
+        "quantity",
+        "book",
+        "computed"
+    );
+    for v in values {
+        let verdict = match v.verdict() {
+            Verdict::Ok => "ok".to_string(),
+            Verdict::Erratum => format!(
+                "ok (erratum: printed {}, correct {}; docs/errata.md)",
+                v.book,
+                v.corrected.unwrap_or(v.book)
+            ),
+            Verdict::Mismatch => "MISMATCH".to_string(),
+        };
+        out.push_str(&format!(
+            "{:<14} {:<30} {:>9.*} {:>22}  {verdict}\n",
+            v.source,
+            v.quantity,
+            v.decimals as usize,
+            v.book,
+            readable(v.computed)
+        ));
+    }
+    let agree = values
+        .iter()
+        .filter(|v| v.verdict() != Verdict::Mismatch)
+        .count();
+    out.push_str(&format!(
+        "{agree} of {} values agree with the book at its printed precision",
+        values.len()
+    ));
+    out
+}
+
+/// Writes `text` and a newline to standard output. A closed pipe (`pgoracle … | head`) ends
+/// quietly; any other write error is reported. Returns whether everything was written.
+fn emit(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
+        Err(e) => {
+            eprintln!("pgoracle: cannot write to standard output: {e}");
+            false
+        }
     }
 }
 
@@ -156,6 +179,13 @@ fn readable<T: JsonScalar>(x: T) -> String {
     }
 }
 
+/// Why `eval` stopped: an invalid document or unreadable input (exit 2), or standard output
+/// that could not be written (exit 1; silent for a closed pipe).
+enum EvalStop {
+    Document(String),
+    Output,
+}
+
 fn eval(args: &EvalArgs) -> ExitCode {
     let from_stdin = args.file.as_ref().is_none_or(|p| p.as_os_str() == "-");
     let result = if args.jsonl {
@@ -164,7 +194,7 @@ fn eval(args: &EvalArgs) -> ExitCode {
         } else {
             match std::fs::File::open(args.file.as_ref().map_or_else(PathBuf::new, Clone::clone)) {
                 Ok(f) => eval_lines(std::io::BufReader::new(f)),
-                Err(e) => Err(format!("cannot read input: {e}")),
+                Err(e) => Err(EvalStop::Document(format!("cannot read input: {e}"))),
             }
         }
     } else {
@@ -174,11 +204,19 @@ fn eval(args: &EvalArgs) -> ExitCode {
                 let out = eval_document(&doc).map_err(|e| e.to_string())?;
                 Ok(pgoracle::oracle::layout::to_readable_string(&out))
             })
-            .map(|text| println!("{text}"))
+            .map_err(EvalStop::Document)
+            .and_then(|text| {
+                if emit(&text) {
+                    Ok(())
+                } else {
+                    Err(EvalStop::Output)
+                }
+            })
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Err(EvalStop::Output) => ExitCode::FAILURE,
+        Err(EvalStop::Document(message)) => {
             eprintln!("pgoracle eval: {message}");
             ExitCode::from(2)
         }
@@ -200,18 +238,19 @@ fn read_all(args: &EvalArgs, from_stdin: bool) -> Result<String, String> {
 
 /// `--jsonl`: each non-blank line is one case; each result is written and flushed at once.
 /// A document error stops the stream (exit 2) after the results already written.
-fn eval_lines(input: impl BufRead) -> Result<(), String> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+fn eval_lines(input: impl BufRead) -> Result<(), EvalStop> {
+    let doc =
+        |n: usize, e: &dyn std::fmt::Display| EvalStop::Document(format!("line {}: {e}", n + 1));
     for (n, line) in input.lines().enumerate() {
-        let line = line.map_err(|e| format!("cannot read line {}: {e}", n + 1))?;
+        let line = line.map_err(|e| doc(n, &e))?;
         if line.trim().is_empty() {
             continue;
         }
-        let case = parse_document(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
-        let result = eval_case(&case).map_err(|e| format!("line {}: {e}", n + 1))?;
-        writeln!(out, "{result}").map_err(|e| e.to_string())?;
-        out.flush().map_err(|e| e.to_string())?;
+        let case = parse_document(&line).map_err(|e| doc(n, &e))?;
+        let result = eval_case(&case).map_err(|e| doc(n, &e))?;
+        if !emit(&result.to_string()) {
+            return Err(EvalStop::Output);
+        }
     }
     Ok(())
 }

@@ -99,25 +99,34 @@ pub fn natural_update<T: Scalar>(
 }
 
 /// θ′ = θ + u √(2ε / gᵀu) (Eq. 12.12). `NonPositiveCurvature` unless gᵀu > 0.
+///
+/// When gᵀu overflows or underflows to 0 (g and u near 10^±200), the same step is computed as
+/// θ + û √(2ε) √t / (√s √(ĝᵀû)) with s = max|gᵢ|, t = max|uᵢ|, ĝ = g/s, û = u/t.
 pub(crate) fn natural_step<T: Scalar>(
     theta: &DVector<T>,
     grad: &DVector<T>,
     direction: &DVector<T>,
     epsilon: T,
 ) -> Result<DVector<T>> {
+    let two_eps = lit::<T>(2.0) * epsilon;
     let gu = grad.dot(direction);
-    if !gu.is_finite() {
-        return Err(PgError::NonFiniteResult {
-            field: "gᵀu".into(),
-        });
+    if gu.is_finite() && gu > T::zero() {
+        return finite_result(theta + direction * (two_eps / gu).sqrt(), "theta");
     }
-    if gu <= T::zero() {
+    let s = grad.amax();
+    let t = direction.amax();
+    let scaled = if s > T::zero() && t > T::zero() {
+        (grad / s).dot(&(direction / t))
+    } else {
+        T::zero()
+    };
+    if !(scaled.is_finite() && scaled > T::zero()) {
         return Err(PgError::NonPositiveCurvature {
             value: format!("{gu}"),
         });
     }
-    let scale = (lit::<T>(2.0) * epsilon / gu).sqrt();
-    finite_result(theta + direction * scale, "theta")
+    let factor = two_eps.sqrt() * t.sqrt() / (s.sqrt() * scaled.sqrt());
+    finite_result(theta + (direction / t) * factor, "theta")
 }
 
 /// Natural policy update from sampled trajectories, Algorithm 12.4: scores ∇log p(τ) and

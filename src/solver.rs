@@ -4,13 +4,14 @@
 //! |---|---|---|
 //! | [`Solver::Exact`] | F u = g, direct factorisation | Julia's `\` in `natural_update` |
 //! | [`Solver::Damped`] | (F + λI) u = g | peers' damping (not in the book) |
-//! | [`Solver::PseudoInverse`] | u = F⁺ g by SVD | minimum-norm solution for singular F |
+//! | [`Solver::PseudoInverse`] | u = F⁺ g (SVD of the symmetric F) | minimum-norm solution for singular F |
 //! | [`Solver::ConjugateGradient`] | (F + λI) u = g, matrix-free CG | footnote 3 |
 
 use nalgebra::{DMatrix, DVector};
 
 use crate::error::{PgError, Result};
 use crate::fisher::{fisher_from_score_matrix, fisher_vector_product};
+use crate::limits::MAX_ITERATIONS;
 use crate::scalar::{Scalar, check_nonnegative, check_positive, lit, stable_norm};
 use crate::tolerance::epsilon;
 
@@ -39,7 +40,8 @@ pub enum Solver<T> {
         /// λ > 0.
         damping: T,
     },
-    /// u = F⁺ g by SVD, dropping singular values at or below rcond·σ_max (rcond ≥ 0).
+    /// u = F⁺ g, dropping singular values at or below rcond·σ_max (rcond ≥ 0). The SVD of the
+    /// symmetric F is computed as its eigendecomposition (σᵢ = |λᵢ|).
     PseudoInverse {
         /// Relative cut-off, ≥ 0.
         rcond: T,
@@ -73,8 +75,11 @@ impl<T: Scalar> Solver<T> {
             Solver::ConjugateGradient(p) => {
                 check_nonnegative(p.tol, "solver.tol")?;
                 check_nonnegative(p.damping, "solver.damping")?;
-                if p.max_iters == 0 {
-                    return Err(PgError::invalid("solver.max_iters", "must be ≥ 1"));
+                if p.max_iters == 0 || p.max_iters > MAX_ITERATIONS {
+                    return Err(PgError::invalid(
+                        "solver.max_iters",
+                        format!("must lie in [1, {MAX_ITERATIONS}], got {}", p.max_iters),
+                    ));
                 }
                 Ok(())
             }
@@ -110,7 +115,19 @@ pub(crate) fn solve_direction<T: Scalar>(
         })
     };
     match solver {
-        Solver::Exact => with_matrix(&|f| solve_exact(f, grad)),
+        Solver::Exact => {
+            let (m, n) = g_mat.shape();
+            if m < n {
+                // rank F ≤ m < n: singular without forming or factoring F.
+                return Err(PgError::SingularFisher {
+                    reason: format!(
+                        "rank ≤ m = {m} < n = {n} (fewer trajectories than parameters); \
+                         use the damped, pseudo_inverse or conjugate_gradient solver"
+                    ),
+                });
+            }
+            with_matrix(&|f| solve_exact(f, grad))
+        }
         Solver::Damped { damping } => with_matrix(&|f| solve_damped(f, grad, *damping)),
         Solver::PseudoInverse { rcond } => with_matrix(&|f| solve_pseudo_inverse(f, grad, *rcond)),
         Solver::ConjugateGradient(params) => {
@@ -124,10 +141,23 @@ pub(crate) fn solve_direction<T: Scalar>(
     }
 }
 
+/// Iteration cap for the eigen and singular value decompositions (nalgebra's default is
+/// unbounded).
+fn max_sweeps(n: usize) -> usize {
+    1000 + 100 * n
+}
+
 /// u with F u = g (Solver::Exact). `f` is symmetric positive semidefinite.
 fn solve_exact<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>) -> Result<DVector<T>> {
     let n = f.nrows();
-    let eig = f.symmetric_eigenvalues();
+    let eig = f
+        .clone()
+        .try_symmetric_eigen(epsilon::<T>(), max_sweeps(n))
+        .ok_or_else(|| PgError::NoConvergence {
+            iterations: max_sweeps(n),
+            residual: "symmetric eigendecomposition of F did not converge".into(),
+        })?
+        .eigenvalues;
     let max = eig.iter().fold(T::zero(), |m, x| m.max(x.abs()));
     let min = eig.iter().fold(max, |m, x| m.min(*x));
     let threshold = lit::<T>(n as f64) * epsilon::<T>() * max;
@@ -169,28 +199,36 @@ fn solve_damped<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, damping: T) -> Result
         })
 }
 
-/// u = F⁺ g by SVD, singular values ≤ rcond·σ_max (or zero) dropped (Solver::PseudoInverse).
+/// u = F⁺ g, singular values ≤ rcond·σ_max (or zero) dropped (Solver::PseudoInverse).
+///
+/// F is symmetric, so its eigendecomposition F = Q Λ Qᵀ is an SVD with σᵢ = |λᵢ|:
+/// F⁺ g = Σ_{σᵢ > rcond·σ_max} qᵢ (qᵢᵀ g) / λᵢ. nalgebra's general SVD is not used: it returns
+/// wrong singular values for some inputs, including rank-deficient Fisher matrices
+/// (dimforge/nalgebra#1172; found by `tests/reference.rs`, regression test
+/// `edge_cases::pseudo_inverse_of_an_all_ones_fisher`).
 fn solve_pseudo_inverse<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, rcond: T) -> Result<DVector<T>> {
-    let svd = f.clone().svd(true, true);
-    let (u_mat, v_t) = match (&svd.u, &svd.v_t) {
-        (Some(u), Some(v)) => (u, v),
-        _ => {
-            return Err(PgError::SingularFisher {
-                reason: "SVD did not produce its factors".into(),
-            });
-        }
-    };
-    let sigma_max = svd.singular_values.iter().fold(T::zero(), |m, x| m.max(*x));
+    let n = f.nrows();
+    let eig = f
+        .clone()
+        .try_symmetric_eigen(epsilon::<T>(), max_sweeps(n))
+        .ok_or_else(|| PgError::NoConvergence {
+            iterations: max_sweeps(n),
+            residual: "symmetric eigendecomposition of F did not converge".into(),
+        })?;
+    let sigma_max = eig
+        .eigenvalues
+        .iter()
+        .fold(T::zero(), |m, x| m.max(x.abs()));
     let cut = rcond * sigma_max;
-    let mut coeffs = u_mat.tr_mul(g);
-    for (c, s) in coeffs.iter_mut().zip(svd.singular_values.iter()) {
-        *c = if *s > cut && *s > T::zero() {
-            *c / *s
+    let mut coeffs = eig.eigenvectors.tr_mul(g);
+    for (c, lambda) in coeffs.iter_mut().zip(eig.eigenvalues.iter()) {
+        *c = if lambda.abs() > cut && *lambda != T::zero() {
+            *c / *lambda
         } else {
             T::zero()
         };
     }
-    Ok(v_t.tr_mul(&coeffs))
+    Ok(&eig.eigenvectors * coeffs)
 }
 
 /// Conjugate gradient on (GᵀG/m + λI) u = g from u₀ = 0 (Solver::ConjugateGradient).

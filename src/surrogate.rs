@@ -21,6 +21,21 @@ pub fn likelihood_ratio<T: Scalar, P: Policy<T>>(
     a: &P::Action,
     s: &P::State,
 ) -> Result<T> {
+    finite_scalar(
+        unbounded_ratio(policy, theta, theta_prime, a, s)?,
+        "likelihood ratio",
+    )
+}
+
+/// exp(log π_θ′(a|s) − log π_θ(a|s)), which may be +∞ when the ratio overflows: the clamped
+/// objective decides a clamp on it before any overflow matters.
+pub(crate) fn unbounded_ratio<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    a: &P::Action,
+    s: &P::State,
+) -> Result<T> {
     let log_p = policy.log_density(theta, a, s)?;
     if !log_p.is_finite() {
         return Err(PgError::ZeroProbability {
@@ -28,7 +43,7 @@ pub fn likelihood_ratio<T: Scalar, P: Policy<T>>(
         });
     }
     let log_q = policy.log_density(theta_prime, a, s)?;
-    finite_scalar((log_q - log_p).exp(), "likelihood ratio")
+    Ok((log_q - log_p).exp())
 }
 
 /// Checks shared by the Section 12.4–12.5 estimators: γ, θ, θ′ and the trajectories.

@@ -86,12 +86,16 @@ pub fn check_trajectories<T: Scalar, P: Policy<T>>(
     Ok(())
 }
 
-/// Mean of a non-empty list of vectors of equal length (the `mean(…)` of the book's code).
+/// Mean of a non-empty list of vectors of equal length (the `mean(…)` of the book's code):
+/// the sum divided by m, or, if the sum overflows, the sum of the vᵢ/m (so a mean that is
+/// representable is returned even when the sum is not).
 pub(crate) fn mean_vector<T: Scalar>(vs: &[DVector<T>]) -> DVector<T> {
     let n = vs.first().map_or(0, |v| v.len());
-    let mut acc = DVector::zeros(n);
-    for v in vs {
-        acc += v;
+    let m = nalgebra::convert::<f64, T>(vs.len() as f64);
+    let sum = vs.iter().fold(DVector::zeros(n), |acc, v| acc + v);
+    if sum.iter().all(|x| x.is_finite()) {
+        sum / m
+    } else {
+        vs.iter().fold(DVector::zeros(n), |acc, v| acc + v / m)
     }
-    acc / nalgebra::convert::<f64, T>(vs.len() as f64)
 }

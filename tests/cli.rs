@@ -215,3 +215,54 @@ fn invalid_documents_exit_2_with_empty_stdout_and_name_the_field() {
         assert!(err.contains(needle), "{doc}: stderr {err}");
     }
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_without_a_panic() {
+    // `pgoracle eval --jsonl … | head -c 100` used to panic in println! ("Broken pipe").
+    use std::io::Read;
+    let line = "{\"id\": 1, \"operation\": \"kl_gaussian\", \"input\": {\"mean_p\": 0, \"std_p\": 1, \"mean_q\": 1, \"std_q\": 2}}\n";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pgoracle"))
+        .args(["eval", "--jsonl"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pgoracle starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 100];
+    stdin.write_all(line.repeat(10).as_bytes()).expect("write");
+    stdout.read_exact(&mut first).expect("some output");
+    drop(stdout);
+    let _ = stdin.write_all(line.repeat(20_000).as_bytes());
+    drop(stdin);
+    let out = child.wait_with_output().expect("finishes");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101));
+}
+
+#[test]
+fn integer_ids_of_any_size_are_echoed() {
+    let r = eval_json(
+        r#"{"id": 100000000000000000000, "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}"#,
+    );
+    assert_eq!(r["id"].to_string(), "100000000000000000000");
+    assert_eq!(r["output"]["kl"], 0);
+}
+
+#[test]
+fn conjugate_gradient_output_has_no_fisher_matrix() {
+    let r = eval_json(
+        r#"{"id": "cg", "operation": "natural_update", "input": {"theta": [0, 0],
+        "grads": [[1, 0], [0, 1]], "scores": [[1, 0], [0, 1]], "epsilon": 0.5,
+        "solver": {"kind": "conjugate_gradient", "max_iters": 5, "tol": 1e-12, "damping": 0}}}"#,
+    );
+    let out = r["output"].as_object().unwrap();
+    assert!(!out.contains_key("fisher"));
+    // F = I/2, g = [1/2, 1/2]: u = [1, 1] in one CG iteration, gᵀu = 1, θ′ = u·√(2·0.5) = [1, 1].
+    assert_eq!(out["direction"], serde_json::json!([1, 1]));
+    assert_eq!(out["theta"], serde_json::json!([1, 1]));
+    assert_eq!(out["cg_iterations"], 1);
+    assert_eq!(out["cg_residual"], 0);
+}

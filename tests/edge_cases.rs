@@ -565,3 +565,23 @@ fn softmax_table_must_not_be_empty() {
     assert_eq!(kind(Softmax::new(2, 0)), "InvalidParameter");
     assert_eq!(Policy::<f64>::n_params(&Softmax::new(2, 3).unwrap()), 6);
 }
+
+#[test]
+fn pseudo_inverse_of_an_all_ones_fisher() {
+    // One score [1, 1, 1]: F = 11ᵀ (rank 1, σ = 3), F⁺ = 11ᵀ/9, so for g = [1, 1, 1]
+    // u = [1/3, 1/3, 1/3], gᵀu = 1 and θ′ = u·√(2·0.5) = u. All-ones matrices are a family on
+    // which nalgebra's SVD returns wrong singular values (dimforge/nalgebra#1172).
+    let scores = [dvector![1.0, 1.0, 1.0]];
+    let grads = [dvector![1.0, 1.0, 1.0]];
+    let step = natural_update(
+        &DVector::zeros(3),
+        &grads,
+        &scores,
+        0.5,
+        &Solver::PseudoInverse { rcond: 1e-12 },
+    )
+    .unwrap();
+    for x in step.direction.iter().chain(step.theta.iter()) {
+        assert!((x - 1.0f64 / 3.0).abs() < 1e-15, "{}", step.direction);
+    }
+}

@@ -1,11 +1,13 @@
 //! `pgoracle eval` against the independent 50-digit mpmath reference
 //! (`tools/reference/mp_reference.py`, which shares no code with `src/`).
 //!
-//! Every case of `tests/data/reference/cases.json` is evaluated in f64. Error cases must give
-//! exactly the expected error kind; every numeric output field must agree normwise with the
-//! reference to [`Tolerance::reference`] (2²²·ε ≈ 9.3·10⁻¹⁰ relative).
+//! Every case is evaluated in its precision. Error cases must give exactly the expected error
+//! kind; every output field must agree normwise with the reference within the case's golden
+//! tolerance ([`Tolerance::golden`]: ε^0.6 + 16κε, i.e. 4.04·10⁻¹⁰ relative in f64 for
+//! well-conditioned cases — inside the 10⁻⁹ the acceptance criteria ask for).
 
 use pgoracle::Tolerance;
+use pgoracle::oracle::compare::{compare_field, parse_value};
 use pgoracle::oracle::{OPERATIONS, eval_case};
 use serde_json::{Value, json};
 
@@ -15,36 +17,34 @@ fn cases() -> Vec<Value> {
     doc["cases"].as_array().expect("cases array").clone()
 }
 
-/// Flattens a number, vector or matrix (numbers or decimal strings) into f64s.
-fn flatten(v: &Value, out: &mut Vec<f64>) -> bool {
-    match v {
-        Value::Array(items) => items.iter().all(|x| flatten(x, out)),
-        Value::String(s) => s.parse().map(|x| out.push(x)).is_ok(),
-        Value::Number(n) => n.as_str().parse().map(|x| out.push(x)).is_ok(),
-        _ => false,
+/// The golden tolerance of a case, in its precision, as an f64 relative bound.
+fn tolerance(case: &Value) -> f64 {
+    let kappa = case
+        .get("conditioning")
+        .and_then(parse_value)
+        .unwrap_or(1.0);
+    if case["scalar"] == "f32" {
+        f64::from(Tolerance::<f32>::golden(kappa as f32).rel)
+    } else {
+        Tolerance::<f64>::golden(kappa).rel
     }
 }
 
-/// Normwise relative error of `got` against `expected` (for the report).
-fn normwise_error(expected: &[f64], got: &[f64]) -> f64 {
-    let scale = expected.iter().fold(0.0f64, |m, e| m.max(e.abs()));
-    let err = expected
-        .iter()
-        .zip(got)
-        .fold(0.0f64, |m, (e, g)| m.max((g - e).abs()));
-    if scale == 0.0 { err } else { err / scale }
+/// The conjugate gradient solver never forms F, so its output has no `fisher`.
+fn skipped(case: &Value, field: &str) -> bool {
+    field == "fisher" && case["input"]["solver"]["kind"] == "conjugate_gradient"
 }
 
 #[test]
 fn eval_matches_the_mpmath_reference_for_every_operation() {
-    let tol = Tolerance::<f64>::reference();
     let mut failures = Vec::new();
     let mut worst = (0.0f64, String::new());
     let mut seen = std::collections::BTreeMap::<String, usize>::new();
     for case in cases() {
         let id = case["id"].as_str().unwrap_or("?").to_string();
-        let op = case["operation"].as_str().unwrap_or("?").to_string();
-        *seen.entry(op.clone()).or_default() += 1;
+        *seen
+            .entry(case["operation"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
         let request = json!({
             "id": case["id"], "operation": case["operation"],
             "scalar": case["scalar"], "input": case["input"],
@@ -62,53 +62,34 @@ fn eval_matches_the_mpmath_reference_for_every_operation() {
             }
             continue;
         }
-        let Some(output) = result.get("output") else {
+        let Some(output) = result.get("output").and_then(Value::as_object) else {
             failures.push(format!("{id}: expected an output, got {result}"));
             continue;
         };
-        for (field, expected) in case["expected"].as_object().expect("expected object") {
-            let got = &output[field.as_str()];
-            match expected {
-                Value::Null | Value::Bool(_) => {
-                    if got != expected {
-                        failures.push(format!("{id}.{field}: expected {expected}, got {got}"));
-                    }
-                }
-                Value::Number(n) if n.is_u64() => {
-                    if got.as_u64() != n.as_u64() {
-                        failures.push(format!("{id}.{field}: expected {expected}, got {got}"));
-                    }
-                }
-                _ => {
-                    let (mut e, mut g) = (Vec::new(), Vec::new());
-                    if !flatten(expected, &mut e) || !flatten(got, &mut g) {
-                        failures.push(format!("{id}.{field}: not numeric: {got}"));
-                        continue;
-                    }
-                    if !tol.agrees_normwise(&e, &g) {
-                        failures.push(format!("{id}.{field}: expected {expected}, got {got}"));
-                    } else if e.len() == g.len() {
-                        let err = normwise_error(&e, &g);
-                        if err > worst.0 {
-                            worst = (err, format!("{id}.{field}"));
-                        }
-                    }
-                }
+        let rel = tolerance(&case);
+        let single = case["scalar"] == "f32";
+        let expected = case["expected"].as_object().expect("expected object");
+        for (field, value) in expected {
+            if skipped(&case, field) {
+                continue;
+            }
+            let c = compare_field(field, value, output.get(field), rel, single);
+            if !c.ok {
+                failures.push(format!("{id}.{field}: {c:?}"));
+            } else if !single && c.rel_error > worst.0 {
+                worst = (c.rel_error, format!("{id}.{field}"));
             }
         }
-        for key in output.as_object().expect("output object").keys() {
-            let extra = !case["expected"]
-                .as_object()
-                .is_some_and(|m| m.contains_key(key))
-                && key != "cg_iterations"
-                && key != "cg_residual";
-            if extra {
+        for key in output.keys() {
+            let known =
+                expected.contains_key(key) || key == "cg_iterations" || key == "cg_residual";
+            if !known {
                 failures.push(format!("{id}: unexpected output field {key}"));
             }
         }
     }
     eprintln!(
-        "largest normwise relative error: {:.3e} at {}",
+        "largest f64 normwise relative error: {:.3e} at {}",
         worst.0, worst.1
     );
     assert!(

@@ -6,6 +6,7 @@
 //! An invalid *document* (malformed JSON, unknown operation, missing, unknown or mistyped
 //! field) is a [`DocError`]: the command exits with status 2 and writes nothing to stdout.
 
+pub mod compare;
 pub mod fields;
 pub mod layout;
 pub mod number;
@@ -48,7 +49,7 @@ pub fn eval_case(case: &Value) -> Result<Value, DocError> {
     let id_value = case.get("id").cloned();
     let id_text = match &id_value {
         Some(v @ Value::String(_)) => v.to_string(),
-        Some(Value::Number(n)) if n.as_i64().is_some() || n.as_u64().is_some() => n.to_string(),
+        Some(Value::Number(n)) if is_integer_literal(n.as_str()) => n.to_string(),
         _ => "?".to_string(),
     };
     let mut top = Fields::new(case, "", &id_text)?;
@@ -86,6 +87,12 @@ pub fn eval_case(case: &Value) -> Result<Value, DocError> {
         }
     }
     Ok(Value::Object(result))
+}
+
+/// Whether a JSON number literal is an integer (any size: `-12`, `100000000000000000000`).
+fn is_integer_literal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Parses JSON text with the number handling of the interface (exact decimal strings).

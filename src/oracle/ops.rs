@@ -85,8 +85,7 @@ pub fn run<T: JsonScalar>(op: &str, f: &mut Fields) -> Result<Outcome, DocError>
             let eps = f.scalar("epsilon")?;
             let solver = solver::<T>(f)?;
             f.finish()?;
-            Ok(natural_update(&theta, &grads, &s, eps, &solver)
-                .and_then(|step| natural_output(&step, || Ok(s.clone()))))
+            Ok(natural_update(&theta, &grads, &s, eps, &solver).map(|step| natural_output(&step)))
         }
         "kl_categorical" => {
             let (p, q) = (f.vector("p")?, f.vector("q")?);
@@ -151,7 +150,7 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
             f.finish()?;
             Ok(
                 natural_policy_update(policy, &theta, &trajs, gamma, eps, &solver)
-                    .and_then(|step| natural_output(&step, || scores(policy, &theta, &trajs))),
+                    .map(|step| natural_output(&step)),
             )
         }
         "trust_region_update" => {
@@ -167,43 +166,40 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
                 max_steps,
             };
             Ok(
-                trust_region_update(policy, &theta, &trajs, gamma, &params, &solver).and_then(
-                    |step| {
-                        let natural =
-                            natural_output(&step.natural, || scores(policy, &theta, &trajs))?;
-                        let (steps, accepted, last) = match &step.outcome {
-                            LinesearchOutcome::Accepted { steps, values, .. } => {
-                                (*steps, true, Some(*values))
-                            }
-                            LinesearchOutcome::Exhausted {
-                                steps, last_values, ..
-                            } => (*steps, false, *last_values),
-                        };
-                        let mut out = Map::new();
-                        for key in ["grad", "fisher", "direction"] {
-                            out.insert(key.into(), natural[key].clone());
+                trust_region_update(policy, &theta, &trajs, gamma, &params, &solver).map(|step| {
+                    let natural = natural_output(&step.natural);
+                    let (steps, accepted, last) = match &step.outcome {
+                        LinesearchOutcome::Accepted { steps, values, .. } => {
+                            (*steps, true, Some(*values))
                         }
-                        out.insert("theta_natural".into(), vector(&step.natural.theta));
-                        out.insert("theta".into(), vector(&step.theta));
-                        out.insert("steps".into(), json!(steps));
-                        out.insert("accepted".into(), json!(accepted));
-                        out.insert("f_theta".into(), number(step.f_theta));
-                        out.insert(
-                            "f_theta_prime".into(),
-                            last.map_or(Value::Null, |v| number(v.f)),
-                        );
-                        out.insert(
-                            "g_theta_prime".into(),
-                            last.map_or(Value::Null, |v| number(v.g)),
-                        );
-                        for key in ["cg_iterations", "cg_residual"] {
-                            if let Some(v) = natural.get(key) {
-                                out.insert(key.into(), v.clone());
-                            }
+                        LinesearchOutcome::Exhausted {
+                            steps, last_values, ..
+                        } => (*steps, false, *last_values),
+                    };
+                    let mut out = Map::new();
+                    for key in ["grad", "fisher", "direction"] {
+                        out.insert(key.into(), natural[key].clone());
+                    }
+                    out.insert("theta_natural".into(), vector(&step.natural.theta));
+                    out.insert("theta".into(), vector(&step.theta));
+                    out.insert("steps".into(), json!(steps));
+                    out.insert("accepted".into(), json!(accepted));
+                    out.insert("f_theta".into(), number(step.f_theta));
+                    out.insert(
+                        "f_theta_prime".into(),
+                        last.map_or(Value::Null, |v| number(v.f)),
+                    );
+                    out.insert(
+                        "g_theta_prime".into(),
+                        last.map_or(Value::Null, |v| number(v.g)),
+                    );
+                    for key in ["cg_iterations", "cg_residual"] {
+                        if let Some(v) = natural.get(key) {
+                            out.insert(key.into(), v.clone());
                         }
-                        Ok(Value::Object(out))
-                    },
-                ),
+                    }
+                    Value::Object(out)
+                }),
             )
         }
         "clamped_update" => {
@@ -287,23 +283,19 @@ fn solver<T: JsonScalar>(f: &mut Fields) -> Result<Solver<T>, DocError> {
 }
 
 /// The output of `natural_update` / `natural_policy_update`. The matrix-free CG solver never
-/// forms F; the reported `fisher` is then computed from the scores for the report only.
-fn natural_output<T: JsonScalar>(
-    step: &NaturalStep<T>,
-    scores: impl FnOnce() -> crate::Result<Vec<nalgebra::DVector<T>>>,
-) -> Outcome {
-    let f = match &step.fisher {
-        Some(f) => f.clone(),
-        None => fisher(&scores()?)?,
-    };
+/// forms F, so its output has no `fisher` (docs/interface.md: a departure from the interface,
+/// which lists `fisher` for every solver).
+fn natural_output<T: JsonScalar>(step: &NaturalStep<T>) -> Value {
     let mut out = Map::new();
     out.insert("grad".into(), vector(&step.grad));
-    out.insert("fisher".into(), matrix(&f));
+    if let Some(f) = &step.fisher {
+        out.insert("fisher".into(), matrix(f));
+    }
     out.insert("direction".into(), vector(&step.direction));
     out.insert("theta".into(), vector(&step.theta));
     if let Some(cg) = &step.cg {
         out.insert("cg_iterations".into(), json!(cg.iterations));
         out.insert("cg_residual".into(), number(cg.residual));
     }
-    Ok(Value::Object(out))
+    Value::Object(out)
 }

@@ -23,7 +23,9 @@ pub use softmax::Softmax;
 use nalgebra::DVector;
 
 use crate::error::{PgError, Result};
-use crate::scalar::{Scalar, check_finite, check_finite_vec, check_len};
+use crate::scalar::{
+    Scalar, check_finite, check_finite_vec, check_len, finite_result, finite_scalar,
+};
 
 /// A parameterized stochastic policy π_θ(a | s).
 pub trait Policy<T: Scalar> {
@@ -116,25 +118,24 @@ impl<T: Scalar, L: LinearMean> Policy<T> for L {
 
     fn log_density(&self, theta: &DVector<T>, a: &T, s: &T) -> Result<T> {
         check_mean_std_theta(theta, "theta")?;
+        self.check_step(s, a, "step")?;
         Ok(normal::log_pdf(*a, theta[0] * self.feature(*s), theta[1]))
     }
 
     fn grad_log_density(&self, theta: &DVector<T>, a: &T, s: &T) -> Result<DVector<T>> {
         check_mean_std_theta(theta, "theta")?;
+        self.check_step(s, a, "step")?;
         let x = self.feature(*s);
         let (dm, ds) = normal::grad_log_pdf(*a, theta[0] * x, theta[1]);
-        Ok(DVector::from_vec(vec![dm * x, ds]))
+        finite_result(DVector::from_vec(vec![dm * x, ds]), "grad_log_density")
     }
 
     fn kl(&self, theta: &DVector<T>, theta_prime: &DVector<T>, s: &T) -> Result<T> {
         check_mean_std_theta(theta, "theta")?;
         check_mean_std_theta(theta_prime, "theta_prime")?;
+        check_finite(*s, "s")?;
         let x = self.feature(*s);
-        Ok(normal::kl(
-            theta[0] * x,
-            theta[1],
-            theta_prime[0] * x,
-            theta_prime[1],
-        ))
+        let kl = normal::kl(theta[0] * x, theta[1], theta_prime[0] * x, theta_prime[1]);
+        finite_scalar(kl, "kl")
     }
 }

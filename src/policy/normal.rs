@@ -8,11 +8,12 @@ pub(crate) fn log_pdf<T: Scalar>(a: T, m: T, sigma: T) -> T {
     -lit::<T>(0.5) * z * z - sigma.ln() - lit::<T>(0.5) * T::two_pi().ln()
 }
 
-/// [∂/∂m, ∂/∂σ] log N(a; m, σ²) = [(a − m)/σ², ((a − m)² − σ²)/σ³] (Example 11.3).
+/// [∂/∂m, ∂/∂σ] log N(a; m, σ²) = [(a − m)/σ², ((a − m)² − σ²)/σ³] (Example 11.3),
+/// evaluated as [z/σ, (z² − 1)/σ] with z = (a − m)/σ so that σ² and σ³ never overflow or
+/// underflow on their own (σ = 10⁻¹²⁰ gives ∂/∂σ = −10¹²⁰ at a = m, not ∞).
 pub(crate) fn grad_log_pdf<T: Scalar>(a: T, m: T, sigma: T) -> (T, T) {
-    let d = a - m;
-    let s2 = sigma * sigma;
-    (d / s2, (d * d - s2) / (s2 * sigma))
+    let z = (a - m) / sigma;
+    (z / sigma, (z * z - T::one()) / sigma)
 }
 
 /// D_KL(N(m, σ²) ‖ N(m′, σ′²)) = log(σ′/σ) + (σ² + (m − m′)²)/(2σ′²) − ½.

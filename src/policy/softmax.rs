@@ -4,7 +4,7 @@ use nalgebra::DVector;
 
 use super::Policy;
 use crate::error::{PgError, Result};
-use crate::scalar::{Scalar, check_finite_vec, check_len};
+use crate::scalar::{Scalar, check_finite_vec, check_len, finite_scalar};
 
 /// Softmax over `n_actions` logits per state; θ holds `n_states × n_actions` logits,
 /// row-major by state. States and actions are 0-based indices.
@@ -64,13 +64,21 @@ impl Softmax {
     }
 
     /// log π_θ(· | s) for row `s`: θ[s,b] − logsumexp_b θ[s,b], computed with the row maximum
-    /// subtracted so no exponential overflows.
-    fn log_probs<T: Scalar>(&self, theta: &DVector<T>, s: usize) -> Vec<T> {
+    /// subtracted so no exponential overflows. Checks θ's length and the row's finiteness only
+    /// (O(n_actions), not O(n) per step); the entry points check all of θ once.
+    fn log_probs<T: Scalar>(&self, theta: &DVector<T>, s: usize, field: &str) -> Result<Vec<T>> {
+        check_len(theta, self.n_states * self.n_actions, field)?;
+        self.check_state(s, "s")?;
         let row = theta.rows(s * self.n_actions, self.n_actions);
+        if let Some(b) = row.iter().position(|x| !x.is_finite()) {
+            return Err(PgError::NonFiniteInput {
+                field: format!("{field}[{}]", s * self.n_actions + b),
+            });
+        }
         let max = row.iter().fold(row[0], |m, x| m.max(*x));
         let sum = row.iter().fold(T::zero(), |acc, x| acc + (*x - max).exp());
         let lse = max + sum.ln();
-        row.iter().map(|x| *x - lse).collect()
+        Ok(row.iter().map(|x| *x - lse).collect())
     }
 }
 
@@ -93,31 +101,35 @@ impl<T: Scalar> Policy<T> for Softmax {
     }
 
     fn log_density(&self, theta: &DVector<T>, a: &usize, s: &usize) -> Result<T> {
-        self.check_theta(theta, "theta")?;
         Policy::<T>::check_step(self, s, a, "step")?;
-        Ok(self.log_probs(theta, *s)[*a])
+        Ok(self.log_probs(theta, *s, "theta")?[*a])
     }
 
     fn grad_log_density(&self, theta: &DVector<T>, a: &usize, s: &usize) -> Result<DVector<T>> {
-        self.check_theta(theta, "theta")?;
         Policy::<T>::check_step(self, s, a, "step")?;
+        let log_probs = self.log_probs(theta, *s, "theta")?;
         let mut g = DVector::zeros(self.n_states * self.n_actions);
-        for (b, lp) in self.log_probs(theta, *s).into_iter().enumerate() {
+        for (b, lp) in log_probs.into_iter().enumerate() {
             let indicator = if b == *a { T::one() } else { T::zero() };
             g[*s * self.n_actions + b] = indicator - lp.exp();
         }
         Ok(g)
     }
 
+    /// Σ_b p_b (log p_b − log q_b) over row s, with 0·log 0 = 0 for probabilities that
+    /// underflow; `NonFiniteResult` when a q_b underflows to 0 where p_b > 0.
     fn kl(&self, theta: &DVector<T>, theta_prime: &DVector<T>, s: &usize) -> Result<T> {
-        self.check_theta(theta, "theta")?;
-        self.check_theta(theta_prime, "theta_prime")?;
         self.check_state(*s, "s")?;
-        let lp = self.log_probs(theta, *s);
-        let lq = self.log_probs(theta_prime, *s);
-        Ok(lp
-            .iter()
-            .zip(&lq)
-            .fold(T::zero(), |acc, (p, q)| acc + p.exp() * (*p - *q)))
+        let lp = self.log_probs(theta, *s, "theta")?;
+        let lq = self.log_probs(theta_prime, *s, "theta_prime")?;
+        let kl = lp.iter().zip(&lq).fold(T::zero(), |acc, (p, q)| {
+            let prob = p.exp();
+            if prob == T::zero() {
+                acc
+            } else {
+                acc + prob * (*p - *q)
+            }
+        });
+        finite_scalar(kl, "kl")
     }
 }

@@ -1,0 +1,179 @@
+//! Field-by-field comparison of an expected output with another implementation's output, as
+//! `pgoracle check` reports it: normwise relative error, the worst component, and its distance
+//! in units in the last place (ULPs) of the case's precision.
+
+use serde_json::Value;
+
+/// Output fields compared exactly (integers and booleans); every other numeric field is compared
+/// with the case's tolerance.
+pub const EXACT_FIELDS: [&str; 2] = ["steps", "accepted"];
+
+/// How one output field compares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldComparison {
+    /// Output field name.
+    pub field: String,
+    /// Whether it agrees.
+    pub ok: bool,
+    /// Index of the worst component (flattened row-major), for vectors and matrices.
+    pub index: Option<usize>,
+    /// Expected value at the worst component.
+    pub expected: Option<f64>,
+    /// Value got at the worst component.
+    pub got: Option<f64>,
+    /// max |got − expected| over the field.
+    pub abs_error: f64,
+    /// `abs_error` / max |expected| (normwise relative error; `abs_error` when expected is 0).
+    pub rel_error: f64,
+    /// Distance in ULPs of the case's precision at the worst component.
+    pub ulps: Option<u64>,
+    /// Why it could not be compared numerically (missing, wrong shape, wrong type).
+    pub reason: Option<String>,
+}
+
+/// Parses a number of a result or a reference: a JSON number, a decimal string (the 40-digit
+/// reference values) or one of the non-finite strings.
+pub fn parse_value(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_str().parse().ok(),
+        Value::String(s) => match s.as_str() {
+            "NaN" => Some(f64::NAN),
+            "Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            other => other.parse().ok(),
+        },
+        _ => None,
+    }
+}
+
+/// A number, vector or matrix flattened row-major, with its shape (lengths of nested arrays).
+fn flatten(v: &Value, out: &mut Vec<f64>, shape: &mut Vec<usize>) -> bool {
+    match v {
+        Value::Array(items) => {
+            shape.push(items.len());
+            items.iter().all(|x| {
+                let mut inner = Vec::new();
+                let ok = flatten(x, out, &mut inner);
+                if !inner.is_empty() {
+                    shape.extend(inner);
+                }
+                ok
+            })
+        }
+        other => parse_value(other).map(|x| out.push(x)).is_some(),
+    }
+}
+
+/// Distance between `a` and `b` in ULPs of f64 (`single = false`) or f32 (`single = true`):
+/// the number of representable values between them. `None` if either is NaN.
+pub fn ulp_distance(a: f64, b: f64, single: bool) -> Option<u64> {
+    if a.is_nan() || b.is_nan() {
+        return None;
+    }
+    let (ka, kb) = if single {
+        (ordered_f32(a as f32), ordered_f32(b as f32))
+    } else {
+        (ordered_f64(a), ordered_f64(b))
+    };
+    u64::try_from((ka - kb).abs()).ok()
+}
+
+fn ordered_f64(x: f64) -> i128 {
+    let bits = x.to_bits() as i64;
+    i128::from(if bits < 0 { i64::MIN - bits } else { bits })
+}
+
+fn ordered_f32(x: f32) -> i128 {
+    let bits = x.to_bits() as i32;
+    i128::from(if bits < 0 { i32::MIN - bits } else { bits })
+}
+
+fn unusable(field: &str, reason: &str) -> FieldComparison {
+    FieldComparison {
+        field: field.to_string(),
+        ok: false,
+        index: None,
+        expected: None,
+        got: None,
+        abs_error: f64::INFINITY,
+        rel_error: f64::INFINITY,
+        ulps: None,
+        reason: Some(reason.to_string()),
+    }
+}
+
+/// Compares field `field` of an expected output with the value got (`None` when absent).
+/// Numeric fields agree when max |got − expected| ≤ `rel` · max |expected| (normwise; for an
+/// all-zero field the bound is `rel`); `steps`, `accepted` and `null` must be equal.
+pub fn compare_field(
+    field: &str,
+    expected: &Value,
+    got: Option<&Value>,
+    rel: f64,
+    single: bool,
+) -> FieldComparison {
+    let Some(got) = got else {
+        return unusable(field, "missing field");
+    };
+    if expected.is_null() || expected.is_boolean() || EXACT_FIELDS.contains(&field) {
+        let equal = match (expected, got) {
+            (Value::Number(a), Value::Number(b)) => {
+                parse_value(&Value::Number(a.clone())) == parse_value(&Value::Number(b.clone()))
+            }
+            (a, b) => a == b,
+        };
+        let mut c = unusable(field, if equal { "" } else { "must be equal" });
+        c.ok = equal;
+        c.abs_error = if equal { 0.0 } else { f64::INFINITY };
+        c.rel_error = c.abs_error;
+        if equal {
+            c.reason = None;
+        }
+        return c;
+    }
+    let (mut e, mut es) = (Vec::new(), Vec::new());
+    let (mut g, mut gs) = (Vec::new(), Vec::new());
+    if !flatten(expected, &mut e, &mut es) {
+        return unusable(field, "expected value is not numeric");
+    }
+    if !flatten(got, &mut g, &mut gs) {
+        return unusable(field, "not a number, vector or matrix of numbers");
+    }
+    if es != gs || e.len() != g.len() {
+        return unusable(field, &format!("shape {gs:?}, expected {es:?}"));
+    }
+    let scale = e.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let mut worst = (0usize, 0.0f64);
+    for (i, (x, y)) in e.iter().zip(&g).enumerate() {
+        let d = if x == y { 0.0 } else { (y - x).abs() };
+        let d = if d.is_nan() { f64::INFINITY } else { d };
+        if d > worst.1 || i == 0 {
+            worst = (i, d);
+        }
+    }
+    let abs_error = worst.1;
+    let rel_error = if scale > 0.0 {
+        abs_error / scale
+    } else {
+        abs_error
+    };
+    let (i, _) = worst;
+    FieldComparison {
+        field: field.to_string(),
+        ok: abs_error <= rel * scale.max(if scale > 0.0 { scale } else { 1.0 }),
+        index: if e.len() > 1 || !es.is_empty() {
+            Some(i)
+        } else {
+            None
+        },
+        expected: e.get(i).copied(),
+        got: g.get(i).copied(),
+        abs_error,
+        rel_error,
+        ulps: e
+            .get(i)
+            .zip(g.get(i))
+            .and_then(|(x, y)| ulp_distance(*x, *y, single)),
+        reason: None,
+    }
+}

@@ -1,0 +1,253 @@
+//! Regression tests for defects found by an independent review of the first version. Each test
+//! names the defect it pins.
+
+use std::time::Instant;
+
+use nalgebra::{DVector, dvector};
+use pgoracle::{
+    CgParams, Gaussian, LinearGaussian, LinesearchOutcome, LinesearchParams, Policy, Softmax,
+    Solver, Step, clamped_gradient, clamped_objective, clamped_update, fisher, natural_update,
+    scores, trust_region_update,
+};
+
+/// A ratio that overflows on a step that is clamped away was an error; the book's code gives
+/// a zero contribution there, and the clamped objective is min(w·R, (1 + ε)R) = 1.2.
+#[test]
+fn overflowing_ratio_on_a_clamped_step_is_not_an_error() {
+    let trajectories = vec![vec![Step {
+        s: 0.0,
+        a: 40.0,
+        r: 1.0,
+    }]];
+    let (theta, theta_prime) = (dvector![0.0, 1.0], dvector![40.0, 1.0]); // log w = 800
+    let g = clamped_gradient(&Gaussian, &theta, &theta_prime, &trajectories, 1.0, 0.2).unwrap();
+    assert_eq!(g, dvector![0.0, 0.0]);
+    let f = clamped_objective(&Gaussian, &theta, &theta_prime, &trajectories, 1.0, 0.2).unwrap();
+    assert_eq!(f, 1.2);
+    // With a negative reward-to-go the same ratio is not clamped: w·R really overflows.
+    let negative = vec![vec![Step {
+        s: 0.0,
+        a: 40.0,
+        r: -1.0,
+    }]];
+    let e = clamped_gradient(&Gaussian, &theta, &theta_prime, &negative, 1.0, 0.2).unwrap_err();
+    assert_eq!(e.kind(), "NonFiniteResult");
+}
+
+/// ((a − μ)² − σ²)/σ³ overflowed or underflowed for σ = 1e-120 or 1e160; ∂/∂σ log π = −1/σ at
+/// a = μ.
+#[test]
+fn score_for_extreme_sigma() {
+    for sigma in [1e-120f64, 1e160] {
+        let tau = vec![vec![Step {
+            s: 0.0,
+            a: 0.0,
+            r: 1.0,
+        }]];
+        let s = scores(&Gaussian, &dvector![0.0, sigma], &tau).unwrap();
+        assert_eq!(s[0][0], 0.0);
+        assert!(
+            (s[0][1] / (-1.0 / sigma) - 1.0).abs() < 1e-15,
+            "{}",
+            s[0][1]
+        );
+    }
+}
+
+/// The mean of [1e308, 1] and [1e308, 1] overflowed in the sum.
+#[test]
+fn mean_gradient_that_is_representable_when_its_sum_is_not() {
+    // F = 2I, u = g/2, and θ′ = θ + √ε·g/‖g‖ ≈ [√0.5, 0] for ε = 0.5.
+    let grads = [dvector![1e308, 1.0], dvector![1e308, 1.0]];
+    let score_vectors = [dvector![2.0, 0.0], dvector![0.0, 2.0]];
+    let step = natural_update(
+        &DVector::zeros(2),
+        &grads,
+        &score_vectors,
+        0.5,
+        &Solver::Exact,
+    )
+    .unwrap();
+    assert_eq!(step.grad, dvector![1e308, 1.0]);
+    assert!(
+        (step.theta[0] - 0.5f64.sqrt()).abs() < 1e-15,
+        "{}",
+        step.theta
+    );
+    assert!(step.theta[1].abs() < 1e-300);
+}
+
+/// gᵀu overflowed: g = [1e200, 0], F = I/2, u = [2e200, 0], θ′ = [√2, 0] for ε = 0.5.
+#[test]
+fn natural_step_when_g_dot_u_overflows() {
+    let grads = [dvector![2e200, 0.0], dvector![0.0, 0.0]];
+    let score_vectors = [dvector![1.0, 0.0], dvector![0.0, 1.0]];
+    let step = natural_update(
+        &DVector::zeros(2),
+        &grads,
+        &score_vectors,
+        0.5,
+        &Solver::Exact,
+    )
+    .unwrap();
+    assert!(
+        (step.theta[0] - 2f64.sqrt()).abs() < 1e-15,
+        "{}",
+        step.theta
+    );
+    assert_eq!(step.theta[1], 0.0);
+}
+
+/// A line search with max_steps = usize::MAX never ended once θ′ had collapsed onto θ.
+#[test]
+fn line_search_with_unbounded_max_steps_ends() {
+    let trajectories: Vec<Vec<Step<f64, f64, f64>>> = [
+        [(-0.759, 0.762), (-1.734, -0.092)],
+        [(-0.991, -0.131), (-0.245, 0.016)],
+    ]
+    .iter()
+    .map(|tau| tau.iter().map(|&(a, r)| Step { s: 0.0, a, r }).collect())
+    .collect();
+    let params = LinesearchParams {
+        epsilon: 0.1,
+        alpha: 0.5,
+        max_steps: usize::MAX,
+    };
+    let start = Instant::now();
+    let step = trust_region_update(
+        &Gaussian,
+        &dvector![0.0, 1.0],
+        &trajectories,
+        1.0,
+        &params,
+        &Solver::Exact,
+    )
+    .unwrap();
+    assert!(start.elapsed().as_secs_f64() < 10.0);
+    match step.outcome {
+        LinesearchOutcome::Exhausted {
+            steps, last_theta, ..
+        } => {
+            assert_eq!(steps, usize::MAX);
+            assert_eq!(last_theta, dvector![0.0, 1.0], "collapsed onto θ");
+        }
+        LinesearchOutcome::Accepted { steps, .. } => {
+            assert!(steps > 40, "a rounding-level acceptance")
+        }
+    }
+}
+
+/// clamped_update with k_max = 1e12 did not end; now k_max is capped and a fixed point ends
+/// the loop early with the same result.
+#[test]
+fn clamped_update_iteration_limits() {
+    let trajectories = vec![vec![Step {
+        s: 0.0,
+        a: 0.5,
+        r: 1.0,
+    }]];
+    let theta = dvector![0.0, 1.0];
+    let too_many = clamped_update(
+        &Gaussian,
+        &theta,
+        &trajectories,
+        1.0,
+        0.2,
+        0.01,
+        1_000_000_000_000,
+    );
+    assert_eq!(too_many.unwrap_err().kind(), "InvalidParameter");
+    let start = Instant::now();
+    let long = clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 0.01, 1_000_000).unwrap();
+    assert!(start.elapsed().as_secs_f64() < 10.0);
+    let shorter =
+        clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 0.01, 100_000).unwrap();
+    assert_eq!(long, shorter, "the iteration reached an exact fixed point");
+    let params = CgParams {
+        max_iters: 1_000_001,
+        tol: 0.0,
+        damping: 0.0,
+        strict: false,
+    };
+    let cg = natural_update(
+        &DVector::zeros(1),
+        &[dvector![1.0]],
+        &[dvector![1.0]],
+        0.1,
+        &Solver::ConjugateGradient(params),
+    );
+    assert_eq!(cg.unwrap_err().kind(), "InvalidParameter");
+}
+
+/// An explicit Fisher matrix for 30,000 parameters (7.2 GB) aborted the process.
+#[test]
+fn explicit_fisher_size_is_limited() {
+    let wide = [DVector::from_element(
+        pgoracle::limits::MAX_EXPLICIT_PARAMS + 1,
+        1.0,
+    )];
+    assert_eq!(fisher(&wide).unwrap_err().kind(), "InvalidParameter");
+    // The matrix-free solver still works at that size.
+    let params = CgParams {
+        max_iters: 10,
+        tol: 1e-12,
+        damping: 0.1,
+        strict: true,
+    };
+    let step = natural_update(
+        &DVector::zeros(wide[0].len()),
+        &wide,
+        &wide,
+        0.1,
+        &Solver::ConjugateGradient(params),
+    )
+    .unwrap();
+    assert!(step.fisher.is_none());
+}
+
+/// With fewer trajectories than parameters the exact solver spent seconds in an eigensolve to
+/// find what the rank bound says at once.
+#[test]
+fn fewer_trajectories_than_parameters_is_singular_at_once() {
+    let n = 2500;
+    let score_vectors: Vec<_> = (0..3)
+        .map(|i| DVector::from_fn(n, |j, _| ((i * n + j) % 7) as f64 - 3.0))
+        .collect();
+    let start = Instant::now();
+    let e = natural_update(
+        &DVector::zeros(n),
+        &score_vectors,
+        &score_vectors,
+        0.1,
+        &Solver::Exact,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), "SingularFisher");
+    assert!(start.elapsed().as_secs_f64() < 2.0);
+}
+
+/// policy_kl returned NaN and ∞ as numbers, and ignored a NaN state for the Gaussian families.
+#[test]
+fn policy_kl_never_returns_a_non_finite_number() {
+    let kind = |r: pgoracle::Result<f64>| r.unwrap_err().kind();
+    assert_eq!(
+        kind(Gaussian.kl(&dvector![0.0, 1e300], &dvector![0.0, 1e-300], &0.0)),
+        "NonFiniteResult"
+    );
+    assert_eq!(
+        kind(Gaussian.kl(&dvector![0.0, 1.0], &dvector![0.0, 1e-200], &0.0)),
+        "NonFiniteResult"
+    );
+    assert_eq!(
+        kind(LinearGaussian.kl(&dvector![0.0, 1.0], &dvector![0.0, 1.0], &f64::NAN)),
+        "NonFiniteInput"
+    );
+    assert_eq!(
+        kind(Gaussian.kl(&dvector![0.0, 1.0], &dvector![0.0, 1.0], &f64::NAN)),
+        "NonFiniteInput"
+    );
+    // π = [1, 0] for both: 0·log(0/0) = 0, so KL = 0 (it was 0·(−∞ + ∞) = NaN).
+    let table = Softmax::new(1, 2).unwrap();
+    let theta = dvector![1e308, -1e308];
+    assert_eq!(table.kl(&theta, &theta, &0).unwrap(), 0.0);
+}
