@@ -97,7 +97,7 @@ pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
 /// Clamped surrogate policy update, `update` of Algorithm 12.6: starting from θ′ = θ, apply
 /// θ′ ← θ′ + α · clamped_gradient(θ, θ′) `k_max` times on the same trajectories.
 ///
-/// `k_max` ≤ [`MAX_ITERATIONS`](crate::limits::MAX_ITERATIONS); an exact fixed point ends the loop early (same result).
+/// `k_max` ≤ [`MAX_ITERATIONS`]; an exact fixed point ends the loop early (same result).
 /// As in the book the result may leave the policy's domain on the last iteration (σ ≤ 0);
 /// an iteration that would evaluate the gradient at such a θ′ fails with `InvalidParameter`.
 ///

@@ -14,8 +14,8 @@ use crate::tolerance::epsilon;
 ///
 /// D_KL(P ‖ Q) = Σ_x P(x) log(P(x)/Q(x)), with 0·log(0/q) = 0.
 ///
-/// Each term is evaluated as p·log1p((p − q)/q), accurate when p ≈ q (and as p(log p − log q)
-/// when p/q would overflow). `p` and `q` must be probability vectors: entries ≥ 0 summing to 1
+/// Each term is evaluated as p·log1p((p − q)/q) when p/q ∈ (0.5, 1.5), accurate when p ≈ q,
+/// and as p(log p − log q) otherwise, which neither overflows for tiny q nor loses a tiny p. `p` and `q` must be probability vectors: entries ≥ 0 summing to 1
 /// within n·√ε.
 ///
 /// # Errors
@@ -44,8 +44,10 @@ pub fn kl_categorical<T: Scalar>(p: &DVector<T>, q: &DVector<T>) -> Result<T> {
                 field: format!("q[{i}]"),
             });
         }
+        // log(p/q): log1p((p − q)/q) keeps relative accuracy when p ≈ q; elsewhere
+        // log p − log q, which neither overflows (q tiny) nor rounds to log1p(−1) = −∞ (p ≪ q).
         let rel = (*pi - *qi) / *qi;
-        let log_ratio = if rel.is_finite() {
+        let log_ratio = if rel.abs() < lit(0.5) {
             rel.ln_1p()
         } else {
             pi.ln() - qi.ln()

@@ -27,6 +27,25 @@ enum Command {
     Verify(VerifyArgs),
     /// Evaluate oracle cases (JSON) and print their results.
     Eval(EvalArgs),
+    /// Compare another implementation's results with golden files (exit 0 agree, 1 differ).
+    Check(CheckArgs),
+    /// Regenerate the golden files (byte-identical on every run).
+    Golden(GoldenArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// A golden file, or a folder of them.
+    golden: PathBuf,
+    /// The candidate's results: a JSON array of results (or JSON Lines); `-` for standard input.
+    candidate: PathBuf,
+}
+
+#[derive(Args)]
+struct GoldenArgs {
+    /// Folder to write `<operation>.json` files into.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -60,6 +79,8 @@ fn main() -> ExitCode {
         None => verify(&cli.verify),
         Some(Command::Verify(args)) => verify(&args),
         Some(Command::Eval(args)) => eval(&args),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Golden(args)) => golden(&args),
     }
 }
 
@@ -253,4 +274,52 @@ fn eval_lines(input: impl BufRead) -> Result<(), EvalStop> {
         }
     }
     Ok(())
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    use pgoracle::oracle::check::{check, load_candidate, load_golden, render};
+    let text = if args.candidate.as_os_str() == "-" {
+        let mut t = String::new();
+        std::io::stdin().read_to_string(&mut t).map(|_| t)
+    } else {
+        std::fs::read_to_string(&args.candidate)
+    };
+    let loaded = text
+        .map_err(|e| format!("cannot read {}: {e}", args.candidate.display()))
+        .and_then(|t| load_candidate(&t).map_err(|e| e.to_string()))
+        .and_then(|c| {
+            load_golden(&args.golden)
+                .map(|g| (g, c))
+                .map_err(|e| e.to_string())
+        });
+    match loaded {
+        Err(message) => {
+            eprintln!("pgoracle check: {message}");
+            ExitCode::from(2)
+        }
+        Ok((golden, candidate)) => {
+            let reports = check(&golden, &candidate);
+            if !emit(&render(&reports)) {
+                return ExitCode::FAILURE;
+            }
+            if reports.iter().all(|r| r.agrees()) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn golden(args: &GoldenArgs) -> ExitCode {
+    match pgoracle::oracle::golden::write(&args.out) {
+        Ok(n) => {
+            eprintln!("pgoracle golden: wrote {n} files to {}", args.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("pgoracle golden: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -266,3 +266,53 @@ fn conjugate_gradient_output_has_no_fisher_matrix() {
     assert_eq!(out["cg_iterations"], 1);
     assert_eq!(out["cg_residual"], 0);
 }
+
+#[test]
+fn check_exit_codes() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let golden = dir.join("kl_gaussian.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&golden).unwrap()).unwrap();
+    let cases: Vec<serde_json::Value> = doc["test_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["tests"].as_array().unwrap().clone())
+        .map(|t| serde_json::json!({"id": t["id"], "operation": t["operation"], "scalar": t["scalar"], "input": t["input"]}))
+        .collect();
+    let results = pgoracle(&["eval", "-"], &serde_json::Value::Array(cases).to_string());
+    assert_eq!(results.status.code(), Some(0));
+    let tmp = std::env::temp_dir().join(format!("pgoracle-check-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let good = tmp.join("good.json");
+    std::fs::write(&good, &results.stdout).unwrap();
+    let o = pgoracle(
+        &["check", golden.to_str().unwrap(), good.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("0 differ, 0 missing"));
+    // One number off by 1e-3.
+    let mut parsed: serde_json::Value = serde_json::from_slice(&results.stdout).unwrap();
+    let first = parsed
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r.get("output").is_some())
+        .unwrap();
+    let kl = first["output"]["kl"].as_f64().unwrap();
+    first["output"]["kl"] = serde_json::json!(kl + 1e-3);
+    let bad = tmp.join("bad.json");
+    std::fs::write(&bad, parsed.to_string()).unwrap();
+    let o = pgoracle(
+        &["check", golden.to_str().unwrap(), bad.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 differ"), "{}", stdout(&o));
+    // An invalid document.
+    let o = pgoracle(&["check", golden.to_str().unwrap(), "-"], "{not json");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -1,33 +1,20 @@
 //! `pgoracle eval` against the independent 50-digit mpmath reference
-//! (`tools/reference/mp_reference.py`, which shares no code with `src/`).
+//! (`tools/reference/cases.json`, written by `tools/reference/mp_reference.py`, which shares no
+//! code with `src/`).
 //!
 //! Every case is evaluated in its precision. Error cases must give exactly the expected error
 //! kind; every output field must agree normwise with the reference within the case's golden
-//! tolerance ([`Tolerance::golden`]: ε^0.6 + 16κε, i.e. 4.04·10⁻¹⁰ relative in f64 for
+//! tolerance (`Tolerance::golden`: ε^(5/8) + 16κε, i.e. 1.65·10⁻¹⁰ relative in f64 for
 //! well-conditioned cases — inside the 10⁻⁹ the acceptance criteria ask for).
 
-use pgoracle::Tolerance;
-use pgoracle::oracle::compare::{compare_field, parse_value};
+use pgoracle::oracle::compare::compare_field;
+use pgoracle::oracle::golden::{REFERENCE, case_tolerance};
 use pgoracle::oracle::{OPERATIONS, eval_case};
 use serde_json::{Value, json};
 
 fn cases() -> Vec<Value> {
-    let text = include_str!("data/reference/cases.json");
-    let doc: Value = serde_json::from_str(text).expect("reference file is valid JSON");
+    let doc: Value = serde_json::from_str(REFERENCE).expect("reference file is valid JSON");
     doc["cases"].as_array().expect("cases array").clone()
-}
-
-/// The golden tolerance of a case, in its precision, as an f64 relative bound.
-fn tolerance(case: &Value) -> f64 {
-    let kappa = case
-        .get("conditioning")
-        .and_then(parse_value)
-        .unwrap_or(1.0);
-    if case["scalar"] == "f32" {
-        f64::from(Tolerance::<f32>::golden(kappa as f32).rel)
-    } else {
-        Tolerance::<f64>::golden(kappa).rel
-    }
 }
 
 /// The conjugate gradient solver never forms F, so its output has no `fisher`.
@@ -66,7 +53,7 @@ fn eval_matches_the_mpmath_reference_for_every_operation() {
             failures.push(format!("{id}: expected an output, got {result}"));
             continue;
         };
-        let rel = tolerance(&case);
+        let rel = case_tolerance(&case);
         let single = case["scalar"] == "f32";
         let expected = case["expected"].as_object().expect("expected object");
         for (field, value) in expected {

@@ -6,8 +6,10 @@
 //! An invalid *document* (malformed JSON, unknown operation, missing, unknown or mistyped
 //! field) is a [`DocError`]: the command exits with status 2 and writes nothing to stdout.
 
+pub mod check;
 pub mod compare;
 pub mod fields;
+pub mod golden;
 pub mod layout;
 pub mod number;
 pub mod ops;

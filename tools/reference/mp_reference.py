@@ -8,15 +8,17 @@ decimal string with 40 significant digits.
 
 Usage (from the repository root):
 
-    python3 tools/reference/mp_reference.py --out tests/data/reference/cases.json
+    python3 tools/reference/mp_reference.py --out tools/reference/cases.json [--stats]
+    python3 tools/reference/mp_reference.py --regen N     # rebuild the random case of seed N
 
-The output is deterministic: fixed seeds, no timestamps, insertion-ordered dictionaries.
-Standard library + mpmath 1.3.0 only.
+The output is deterministic: fixed seeds (one random.Random(N) per random case), no timestamps,
+insertion-ordered dictionaries. Standard library + mpmath 1.3.0 only.
 """
 
 import argparse
 import json
 import random
+import struct
 import sys
 
 import mpmath
@@ -33,6 +35,17 @@ DECISION_MARGIN = mpf("1e-6")
 # ... and when the whole computation redone with 53-bit (double-like) arithmetic agrees with the
 # 50-digit result to this relative error in every output component.
 F64_AGREEMENT = mpf("1e-11")
+# f32 cases: every branch decision at least 1e-3 (relative) from its threshold, and the computation
+# redone with 24-bit (float-like) arithmetic agrees with the 50-digit result to 1e-5 relative.
+F32_MARGIN = mpf("1e-3")
+F32_AGREEMENT = mpf("1e-5")
+
+# Switches for the margin bookkeeping of the case being computed (set by compute_checked):
+#  ls_scale  - the line-search improvement margin is (f(c) - f(theta)) / (|f(theta)| + 1) * ls_scale
+#              (1000 for f64, so a 1e-6 margin means a 1e-9 gap; 1 for f32, a 1e-3 gap);
+#  zero_rtg  - a reward-to-go that is EXACTLY zero is not a branch decision (both branches of the
+#              clamped gradient give a zero contribution); used by the AtClipBoundary edge cases.
+MODE = {"ls_scale": mpf(1000), "zero_rtg": False}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -92,17 +105,22 @@ def require_vector(name, v, nonempty=True):
         raise RefError("EmptyInput", "%s is empty" % name)
 
 
+def show(x):
+    """A parameter value for an error message."""
+    return mpmath.nstr(x, 15)
+
+
 def get_positive(inp, name):
     x = num(inp[name])
     if not x > 0:
-        raise RefError("InvalidParameter", "%s must be > 0" % name)
+        raise RefError("InvalidParameter", "%s must be > 0, got %s" % (name, show(x)))
     return x
 
 
 def get_gamma(inp):
     g = num(inp["gamma"])
     if g < 0 or g > 1:
-        raise RefError("InvalidParameter", "gamma must lie in [0, 1]")
+        raise RefError("InvalidParameter", "gamma must lie in [0, 1], got %s" % show(g))
     return g
 
 
@@ -122,10 +140,11 @@ def policy_nparams(pol):
 
 def check_theta(pol, theta, name):
     if len(theta) != policy_nparams(pol):
-        raise RefError("DimensionMismatch", "%s has the wrong length for the policy" % name)
+        raise RefError("DimensionMismatch", "%s has length %d, the policy has %d parameters"
+                       % (name, len(theta), policy_nparams(pol)))
     th = vec(theta)
     if pol["family"] in ("gaussian", "linear_gaussian") and not th[1] > 0:
-        raise RefError("InvalidParameter", "%s: sigma must be > 0" % name)
+        raise RefError("InvalidParameter", "%s: sigma must be > 0, got %s" % (name, show(th[1])))
     return th
 
 
@@ -304,7 +323,7 @@ def parse_solver(inp):
     if kind == "damped":
         lam = num(s["damping"])
         if not lam > 0:
-            raise RefError("InvalidParameter", "solver.damping must be > 0")
+            raise RefError("InvalidParameter", "solver.damping must be > 0, got %s" % show(lam))
         return ("damped", lam)
     if kind == "pseudo_inverse":
         rc = num(s["rcond"])
@@ -329,7 +348,7 @@ def solve_fisher(F, g, solver):
         E, _ = sym_eig(F)
         big = max(abs(e) for e in E)
         if big == 0 or min(abs(e) for e in E) <= singular_threshold() * big:
-            raise RefError("SingularFisher", "Fisher matrix is singular")
+            raise RefError("SingularFisher", "the Fisher matrix is singular and the solver is exact")
         return solve(F, g)
     if kind == "damped":
         return solve(add_damping(F, solver[1]), g)
@@ -375,7 +394,7 @@ def natural_core(theta, grads, scores, eps, solver):
     u = solve_fisher(F, g, solver)
     gu = dot(g, u)
     if not gu > 0:
-        raise RefError("NonPositiveCurvature", "g'u <= 0")
+        raise RefError("NonPositiveCurvature", "g'u <= 0 for the natural direction")
     scale = mp.sqrt(2 * eps / gu)
     th2 = [t + x * scale for t, x in zip(theta, u)]
     return {"grad": g, "fisher": F, "direction": u, "theta": th2}
@@ -433,7 +452,8 @@ def clamped_gradient_value(pol, th, thp, trajs, gamma, eps):
             R = rtg[k]
             note_margin(w - (1 + eps))
             note_margin(w - (1 - eps))
-            note_margin(R)
+            if not (MODE["zero_rtg"] and R == 0):
+                note_margin(R)
             if (R > 0 and w > 1 + eps) or (R < 0 and w < 1 - eps):
                 continue
             gp = grad_pdf(pol, thp, a, s)
@@ -452,7 +472,7 @@ def op_gradient_ascent(inp):
     require_vector("theta", inp["theta"])
     require_vector("grad", inp["grad"])
     if len(inp["theta"]) != len(inp["grad"]):
-        raise RefError("DimensionMismatch", "theta vs grad")
+        raise RefError("DimensionMismatch", "theta and grad differ in length")
     alpha = get_positive(inp, "alpha")
     return {"theta": [t + alpha * g for t, g in zip(vec(inp["theta"]), vec(inp["grad"]))]}
 
@@ -461,7 +481,7 @@ def op_scale_gradient(inp):
     require_vector("grad", inp["grad"])
     l2 = num(inp["l2_max"])
     if l2 < 0:
-        raise RefError("InvalidParameter", "l2_max must be >= 0")
+        raise RefError("InvalidParameter", "l2_max must be >= 0, got %s" % show(l2))
     g = vec(inp["grad"])
     nrm = mp.sqrt(mp.fsum([x * x for x in g]))
     if nrm == 0:
@@ -474,7 +494,7 @@ def op_clip_gradient(inp):
     require_vector("grad", inp["grad"])
     lo, hi = num(inp["lo"]), num(inp["hi"])
     if lo > hi:
-        raise RefError("InvalidParameter", "lo > hi")
+        raise RefError("InvalidParameter", "lo > hi (%s > %s)" % (show(lo), show(hi)))
     return {"grad": [min(max(x, lo), hi) for x in vec(inp["grad"])]}
 
 
@@ -482,7 +502,7 @@ def op_restricted_step(inp):
     require_vector("theta", inp["theta"])
     require_vector("grad", inp["grad"])
     if len(inp["theta"]) != len(inp["grad"]):
-        raise RefError("DimensionMismatch", "theta vs grad")
+        raise RefError("DimensionMismatch", "theta and grad differ in length")
     eps = get_positive(inp, "epsilon")
     g = vec(inp["grad"])
     gg = dot(g, g)
@@ -495,10 +515,14 @@ def op_restricted_step(inp):
 def check_vector_list(name, vs, n=None):
     if not isinstance(vs, list) or len(vs) == 0:
         raise RefError("EmptyInput", "%s is empty" % name)
+    given = n is not None
     if n is None:
         n = len(vs[0])
-    for v in vs:
+    for i, v in enumerate(vs):
         if len(v) != n:
+            if given:
+                raise RefError("DimensionMismatch", "%s[%d] has length %d, theta has length %d"
+                               % (name, i, len(v), n))
             raise RefError("DimensionMismatch", "%s vectors differ in length" % name)
     if n == 0:
         raise RefError("EmptyInput", "%s vectors are empty" % name)
@@ -514,9 +538,9 @@ def op_natural_update(inp):
     require_vector("theta", inp["theta"])
     n = len(inp["theta"])
     if len(inp["grads"]) == 0 or len(inp["scores"]) == 0:
-        raise RefError("EmptyInput", "grads/scores empty")
+        raise RefError("EmptyInput", "grads and scores are empty")
     if len(inp["grads"]) != len(inp["scores"]):
-        raise RefError("DimensionMismatch", "grads vs scores count")
+        raise RefError("DimensionMismatch", "grads and scores have different counts")
     check_vector_list("grads", inp["grads"], n)
     check_vector_list("scores", inp["scores"], n)
     eps = get_positive(inp, "epsilon")
@@ -614,7 +638,7 @@ def op_kl_penalty_objective(inp):
     pol, th, thp, trajs, gamma = surrogate_inputs(inp)
     beta = num(inp["beta"])
     if beta < 0:
-        raise RefError("InvalidParameter", "beta must be >= 0")
+        raise RefError("InvalidParameter", "beta must be >= 0, got %s" % show(beta))
     f = surrogate_objective_value(pol, th, thp, trajs, gamma)
     g = surrogate_constraint_value(pol, th, thp, trajs, gamma)
     return {"value": f - beta * g}
@@ -656,7 +680,7 @@ def op_clamped_update(inp):
 def op_trust_region_update(inp):
     alpha = num(inp["alpha"])
     if not (0 < alpha < 1):
-        raise RefError("InvalidParameter", "alpha must lie in (0, 1)")
+        raise RefError("InvalidParameter", "alpha must lie in (0, 1), got %s" % show(alpha))
     max_steps = inp.get("max_steps", 100)
     if max_steps < 0:
         raise RefError("InvalidParameter", "max_steps must be >= 0")
@@ -682,7 +706,7 @@ def op_trust_region_update(inp):
             gc = g(c)
             note_margin((gc - eps) / eps)
             # f(c) - f(theta) shrinks with the step; a 1e-9 relative gap is ample for f64
-            note_margin((fc - f_theta) / fscale * mpf(1000))
+            note_margin((fc - f_theta) / fscale * MODE["ls_scale"])
             ok = gc <= eps and fc > f_theta
         if ok:
             accepted, theta_out = True, c
@@ -714,14 +738,14 @@ def check_prob(name, p):
         if x < 0:
             raise RefError("InvalidParameter", "%s has a negative entry" % name)
     if abs(mp.fsum(p) - 1) > PROB_SUM_TOL:
-        raise RefError("InvalidParameter", "%s does not sum to 1" % name)
+        raise RefError("InvalidParameter", "%s does not sum to 1 (sum %s)" % (name, show(mp.fsum(p))))
 
 
 def op_kl_categorical(inp):
     if len(inp["p"]) == 0 or len(inp["q"]) == 0:
-        raise RefError("EmptyInput", "p or q is empty")
+        raise RefError("EmptyInput", "p and q are empty")
     if len(inp["p"]) != len(inp["q"]):
-        raise RefError("DimensionMismatch", "p vs q")
+        raise RefError("DimensionMismatch", "p and q differ in length")
     p, q = vec(inp["p"]), vec(inp["q"])
     check_prob("p", p)
     check_prob("q", q)
@@ -778,15 +802,20 @@ def leaves(v):
         yield v
 
 
-def snap_field(v):
-    """Values below 1e-35 of the largest entry of their field are rounding residue of exact zeros."""
+def snap_field(v, snap_scalars=True):
+    """Values below 1e-35 of the largest entry of their field are rounding residue of exact zeros.
+
+    Scalars below 1e-40 are snapped too, except for the hard edge cases (snap_scalars=False), whose
+    tiny scalar results are genuine."""
     ls = list(leaves(v))
     if not ls:
         return v
     if isinstance(v, list):
         thr = max(abs(x) for x in ls) * mpf("1e-35")
-    else:
+    elif snap_scalars:
         thr = mpf("1e-40")
+    else:
+        return v
 
     def rec(x):
         if isinstance(x, list):
@@ -812,48 +841,88 @@ def serialise(v):
     return v  # int, bool, None
 
 
-def agree(a, b):
-    """a: 50-digit (snapped) value, b: 53-bit value."""
+def agree(a, b, tol=F64_AGREEMENT):
+    """a: 50-digit (snapped) value, b: low-precision value."""
     if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(agree(x, y) for x, y in zip(a, b))
+        return isinstance(b, list) and len(a) == len(b) and all(agree(x, y, tol) for x, y in zip(a, b))
     if isinstance(a, mpmath.mpf):
         if not isinstance(b, mpmath.mpf):
             return False
         if a == 0:
             return b == 0
-        return abs(b - a) <= F64_AGREEMENT * abs(a)
+        return abs(b - a) <= tol * abs(a)
     return a == b
 
 
-def compute_checked(op, inp):
-    """50-digit result, checked for decision margins and agreement with 53-bit arithmetic.
+SCALARS = {
+    # scalar: (decision margin, line-search scale, re-evaluation precision in bits, agreement)
+    "f64": (DECISION_MARGIN, mpf(1000), 53, F64_AGREEMENT),
+    "f32": (F32_MARGIN, mpf(1), 24, F32_AGREEMENT),
+}
 
-    Returns (output, None) or (None, reason)."""
+
+def compute_checked(op, inp, scalar="f64", zero_rtg=False):
+    """50-digit result, checked for decision margins and agreement with 53-bit (f64) or 24-bit
+    (f32) arithmetic.
+
+    Returns (output, raw_output, None) or (None, None, reason). `output` is snapped, `raw_output`
+    is the unsnapped 50-digit result."""
+    margin, ls_scale, bits, tol = SCALARS[scalar]
+    MODE["ls_scale"], MODE["zero_rtg"] = ls_scale, zero_rtg
+    try:
+        del _MARGINS[:]
+        with mp.workdps(DPS):
+            try:
+                raw = evaluate(op, inp)
+            except RefError as e:
+                return None, None, "error " + e.kind
+            out50 = {k: snap_field(v) for k, v in raw.items()}
+            margins = list(_MARGINS)
+            if margins and min(margins) < margin:
+                return None, None, "margin"
+        with mp.workprec(bits):
+            try:
+                outlow = evaluate(op, inp)
+            except RefError as e:
+                return None, None, "%d-bit error %s" % (bits, e.kind)
+        for k in out50:
+            if not agree(out50[k], outlow[k], tol):
+                return None, None, "%s disagreement in %s" % (scalar, k)
+        return out50, raw, None
+    finally:
+        MODE["ls_scale"], MODE["zero_rtg"] = mpf(1000), False
+
+
+HARD_SELF_CHECK_DPS = DPS + 30
+HARD_SELF_CHECK = mpf("1e-30")
+
+
+def compute_hard(op, inp):
+    """For the IllConditioned and Underflow edge cases: no low-precision agreement test (they are
+    meant to be hard), but the decision margins still hold and the 50-digit result must agree with
+    an 80-digit one to 1e-30 (so that every written digit that matters is right). Tiny scalars are
+    not snapped."""
     del _MARGINS[:]
     with mp.workdps(DPS):
-        try:
-            out50 = evaluate(op, inp)
-        except RefError as e:
-            return None, "error " + e.kind
-        out50 = {k: snap_field(v) for k, v in out50.items()}
+        raw = evaluate(op, inp)
         margins = list(_MARGINS)
         if margins and min(margins) < DECISION_MARGIN:
-            return None, "margin"
-    with mp.workprec(53):
-        try:
-            out53 = evaluate(op, inp)
-        except RefError as e:
-            return None, "53-bit error " + e.kind
-    for k in out50:
-        if not agree(out50[k], out53[k]):
-            return None, "f64 disagreement in " + k
-    return out50, None
+            raise SystemExit("hard edge case of %s is too close to a branch point\n%s"
+                             % (op, json.dumps(inp)))
+        out = {k: snap_field(v, snap_scalars=False) for k, v in raw.items()}
+    with mp.workdps(HARD_SELF_CHECK_DPS):
+        hi = evaluate(op, inp)
+        hi = {k: snap_field(v, snap_scalars=False) for k, v in hi.items()}
+    for k in out:
+        if not agree(out[k], hi[k], HARD_SELF_CHECK):
+            raise SystemExit("hard edge case of %s: 50 and 80 digits disagree in %s" % (op, k))
+    return out, raw
 
 
 def compute_plain(op, inp):
     with mp.workdps(DPS):
-        out = evaluate(op, inp)
-        return {k: snap_field(v) for k, v in out.items()}
+        raw = evaluate(op, inp)
+        return {k: snap_field(v) for k, v in raw.items()}, raw
 
 
 def expected_error(op, inp):
@@ -861,8 +930,58 @@ def expected_error(op, inp):
         try:
             evaluate(op, inp)
         except RefError as e:
-            return e.kind
-    return None
+            return e.kind, e.message
+    return None, None
+
+
+# ----------------------------------------------------------------------------------------------
+# Conditioning of the natural-gradient system
+# ----------------------------------------------------------------------------------------------
+
+
+NATURAL_OPS = ("natural_update", "natural_policy_update", "trust_region_update")
+
+
+def solved_spectrum(inp, F):
+    """|eigenvalues| (= singular values) of the matrix actually solved: F (exact), F + lambda I
+    (damped, conjugate_gradient), or F restricted to the kept singular values (pseudo_inverse)."""
+    solver = inp.get("solver", {"kind": "exact"})
+    with mp.workdps(DPS):
+        if solver["kind"] in ("damped", "conjugate_gradient"):
+            F = add_damping(F, mpf(solver["damping"]))
+        E, _ = sym_eig(F)
+        E = [abs(e) for e in E]
+        big = max(E)
+        if big == 0:
+            return []
+        if solver["kind"] == "pseudo_inverse":
+            thr = mpf(solver["rcond"]) * big
+            E = [e for e in E if e != 0 and not e < thr]
+        return E
+
+
+def condition_number(inp, F):
+    with mp.workdps(DPS):
+        E = solved_spectrum(inp, F)
+        if not E or min(E) == 0:
+            return mp.inf
+        return max(E) / min(E)
+
+
+def condition_ok(inp, out, limit):
+    """Condition of the system actually solved (pseudo-inverse: on the kept range)."""
+    return condition_number(inp, out["fisher"]) <= limit
+
+
+def fisher_exactly_singular(F):
+    with mp.workdps(DPS):
+        E, _ = sym_eig(F)
+        E = [abs(e) for e in E]
+        return max(E) == 0 or min(E) < mpf("1e-40") * max(E)
+
+
+def fmt_conditioning(c):
+    return "%.6g" % float(c)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -960,21 +1079,236 @@ def make_solver(rng, kind, n, softmax=False, rcond=None):
     return {"kind": "conjugate_gradient", "max_iters": max(4 * n, 10), "tol": 1e-13, "damping": damping}
 
 
-def condition_ok(inp, out, limit):
-    """Condition of the system actually solved (pseudo-inverse: on the kept range)."""
-    F = out["fisher"]
-    solver = inp.get("solver", {"kind": "exact"})
+# ---- f32 inputs --------------------------------------------------------------------------------
+
+
+F32_CG_TOL = 1e-6      # tol of conjugate_gradient in f32 cases (1e-13 is out of reach in f32)
+F32_RCOND = 1e-4       # rcond of pseudo_inverse in f32 cases (drops f32 rounding noise of zero modes)
+
+
+def to_f32(x):
+    """The f32 value nearest to x, as a Python float (exact; its repr round-trips in f32 and f64)."""
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def f32_input(v):
+    if isinstance(v, bool) or isinstance(v, int) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, float):
+        return to_f32(v)
+    if isinstance(v, list):
+        return [f32_input(x) for x in v]
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            out[k] = f32_input(x)
+        if out.get("kind") == "conjugate_gradient":
+            out["tol"] = to_f32(F32_CG_TOL)
+        if out.get("kind") == "pseudo_inverse":
+            out["rcond"] = to_f32(F32_RCOND)
+        return out
+    raise TypeError(v)
+
+
+def f32_maker(maker):
+    return lambda rng, i: f32_input(maker(rng, i))
+
+
+def is_f32_exact(v):
+    if isinstance(v, float):
+        return to_f32(v) == v
+    if isinstance(v, list):
+        return all(is_f32_exact(x) for x in v)
+    if isinstance(v, dict):
+        return all(is_f32_exact(x) for x in v.values())
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# Flags and comments
+# ----------------------------------------------------------------------------------------------
+
+
+FLAGS = ("TextbookWorkedExample", "SingularFisher", "RankDeficient", "IllConditioned", "ZeroGradient",
+         "AtClipBoundary", "NonFiniteInput", "LineSearchExhausted", "Underflow", "f32")
+
+ILL_CONDITIONED = 1e6
+
+
+def has_nonfinite(v):
+    if isinstance(v, str):
+        return v in NONFINITE
+    if isinstance(v, dict):
+        return any(has_nonfinite(x) for x in v.values())
+    if isinstance(v, list):
+        return any(has_nonfinite(x) for x in v)
+    return False
+
+
+def zero_rtg_present(inp):
     with mp.workdps(DPS):
-        if solver["kind"] in ("damped", "conjugate_gradient"):
-            F = add_damping(F, mpf(solver["damping"]))
-        E, _ = sym_eig(F)
-        E = [abs(e) for e in E]
-        big = max(E)
-        if big == 0:
-            return False
-        if solver["kind"] == "pseudo_inverse":
-            E = [e for e in E if e >= mpf(solver["rcond"]) * big]
-        return big / min(E) <= limit
+        pol = inp["policy"]
+        for t in parse_trajectories(pol, inp["trajectories"]):
+            if any(R == 0 for R in rewards_to_go(t, num(inp["gamma"]))):
+                return True
+    return False
+
+
+def auto_flags(op, inp, scalar, raw=None, kind=None, cond=None):
+    """Flags that follow from the case itself (explicit ones are added by the builders)."""
+    fl = set()
+    if scalar == "f32":
+        fl.add("f32")
+    if has_nonfinite(inp):
+        fl.add("NonFiniteInput")
+    if kind == "SingularFisher":
+        fl.add("SingularFisher")
+    if kind == "ZeroGradient":
+        fl.add("ZeroGradient")
+    if kind is not None:
+        return fl
+    if op == "scale_gradient":
+        with mp.workdps(DPS):
+            g = vec(inp["grad"])
+            nrm = mp.sqrt(mp.fsum([x * x for x in g]))
+            if nrm == 0:
+                fl.add("ZeroGradient")
+            if num(inp["l2_max"]) == 0 or nrm == num(inp["l2_max"]):
+                fl.add("AtClipBoundary")
+    if op == "clip_gradient":
+        lo, hi = inp["lo"], inp["hi"]
+        if lo == hi or any(x == lo or x == hi for x in inp["grad"]):
+            fl.add("AtClipBoundary")
+    if op in ("clamped_objective", "clamped_gradient") and zero_rtg_present(inp):
+        fl.add("AtClipBoundary")
+    if raw is not None and "fisher" in raw and fisher_exactly_singular(raw["fisher"]):
+        fl.add("RankDeficient")
+    if cond is not None and cond >= ILL_CONDITIONED:
+        fl.add("IllConditioned")
+    if op == "trust_region_update" and raw is not None and raw["accepted"] is False:
+        fl.add("LineSearchExhausted")
+    return fl
+
+
+def ordered_flags(fl):
+    for f in fl:
+        assert f in FLAGS, f
+    return [f for f in FLAGS if f in fl]
+
+
+def fam_text(pol):
+    fam = pol["family"]
+    if fam == "gaussian":
+        return "Gaussian policy"
+    if fam == "linear_gaussian":
+        return "linear-Gaussian policy"
+    return "softmax policy (%d states x %d actions)" % (pol["n_states"], pol["n_actions"])
+
+
+def traj_text(trajs):
+    return "%d trajectories (%d steps)" % (len(trajs), sum(len(t) for t in trajs))
+
+
+def solver_text(inp):
+    s = inp.get("solver")
+    if s is None:
+        return "default (exact) solver"
+    k = s["kind"]
+    if k == "exact":
+        return "exact solver"
+    if k == "damped":
+        return "damped solver (damping %r)" % s["damping"]
+    if k == "pseudo_inverse":
+        return "pseudo-inverse solver (rcond %r)" % s["rcond"]
+    return "conjugate-gradient solver (damping %r)" % s["damping"]
+
+
+def describe_random(op, inp, raw, scalar):
+    """One sentence saying what a random case exercises."""
+    P = "Random %s" % scalar
+    pol = inp.get("policy")
+    trajs = inp.get("trajectories")
+    if op == "gradient_ascent":
+        return "%s gradient-ascent step theta + alpha*grad on %d parameters (alpha = %r)." % (
+            P, len(inp["theta"]), inp["alpha"])
+    if op == "scale_gradient":
+        with mp.workdps(DPS):
+            nrm = mp.sqrt(mp.fsum([mpf(x) ** 2 for x in inp["grad"]]))
+        n = len(inp["grad"])
+        if nrm == 0:
+            what = "that is the zero vector (the result is the zero vector)"
+        elif inp["l2_max"] == 0:
+            what = "with l2_max = 0 (the result is the zero vector)"
+        elif nrm > inp["l2_max"]:
+            what = "whose norm exceeds l2_max = %r, so it is rescaled" % inp["l2_max"]
+        else:
+            what = "whose norm is below l2_max = %r, so it is unchanged" % inp["l2_max"]
+        return "%s scaling of a %d-entry gradient %s." % (P, n, what)
+    if op == "clip_gradient":
+        k = sum(1 for x in inp["grad"] if x < inp["lo"] or x > inp["hi"])
+        extra = " (lo = hi)" if inp["lo"] == inp["hi"] else ""
+        return "%s clipping of a %d-entry gradient to [%r, %r]%s, %d entries clamped." % (
+            P, len(inp["grad"]), inp["lo"], inp["hi"], extra, k)
+    if op == "restricted_step":
+        return "%s restricted step theta + sqrt(2 eps) grad/|grad| on %d parameters (eps = %r)." % (
+            P, len(inp["theta"]), inp["epsilon"])
+    if op == "fisher":
+        return "%s Fisher matrix (mean outer product) of %d score vectors of length %d." % (
+            P, len(inp["scores"]), len(inp["scores"][0]))
+    if op == "natural_update":
+        return "%s natural update on %d parameters from %d trajectories with the %s." % (
+            P, len(inp["theta"]), len(inp["scores"]), solver_text(inp))
+    if op == "score":
+        return "%s trajectory scores (sums of grad log pi) for a %s over %s." % (
+            P, fam_text(pol), traj_text(trajs))
+    if op == "likelihood_ratio_gradient":
+        return "%s likelihood-ratio gradient for a %s over %s with gamma = %r." % (
+            P, fam_text(pol), traj_text(trajs), inp["gamma"])
+    if op == "restricted_update":
+        return "%s restricted policy update (Alg. 12.3) for a %s over %s, eps = %r." % (
+            P, fam_text(pol), traj_text(trajs), inp["epsilon"])
+    if op == "natural_policy_update":
+        return "%s natural policy update (Alg. 12.4) for a %s over %s with the %s." % (
+            P, fam_text(pol), traj_text(trajs), solver_text(inp))
+    if op == "policy_kl":
+        same = " with identical parameters (KL = 0)" if inp["theta"] == inp["theta_prime"] else ""
+        return "%s KL divergence between two parameterisations of a %s at one state%s." % (
+            P, fam_text(pol), same)
+    if op in ("surrogate_objective", "surrogate_constraint", "kl_penalty_objective"):
+        what = {"surrogate_objective": "surrogate objective (Eq. 12.18)",
+                "surrogate_constraint": "surrogate constraint (Eq. 12.19)",
+                "kl_penalty_objective": "KL-penalty objective (Eq. 12.24, beta = %r)" % inp.get("beta")}[op]
+        same = ", theta' = theta" if inp["theta"] == inp["theta_prime"] else ""
+        return "%s %s for a %s over %s, gamma = %r%s." % (
+            P, what, fam_text(pol), traj_text(trajs), inp["gamma"], same)
+    if op == "trust_region_update":
+        nat_sigma_out = pol["family"] != "softmax" and raw["theta_natural"][1] <= 0
+        if raw["accepted"] and raw["steps"] == 0:
+            res = "the natural step is accepted with no shrink"
+        elif raw["accepted"]:
+            res = "accepted after %d shrinks (alpha = %r)" % (raw["steps"], inp["alpha"])
+        else:
+            res = "max_steps = %d is exhausted without acceptance" % inp.get("max_steps", 100)
+        if nat_sigma_out:
+            res = "the natural step leaves sigma > 0 and " + res
+        return "%s trust-region update (Alg. 12.5) for a %s with the %s: %s." % (
+            P, fam_text(pol), solver_text(inp), res)
+    if op == "clamped_objective":
+        return "%s clamped objective for a %s over %s, eps = %r, ratios inside and outside [1-eps, 1+eps]." % (
+            P, fam_text(pol), traj_text(trajs), inp["epsilon"])
+    if op == "clamped_gradient":
+        return "%s clamped gradient for a %s over %s, eps = %r, with at least one clamped step." % (
+            P, fam_text(pol), traj_text(trajs), inp["epsilon"])
+    if op == "clamped_update":
+        return "%s clamped surrogate update (Alg. 12.6): %d steps of alpha = %r for a %s over %s." % (
+            P, inp["k_max"], inp["alpha"], fam_text(pol), traj_text(trajs))
+    if op == "kl_categorical":
+        z = " with a zero in p" if any(x == 0 for x in inp["p"]) else ""
+        return "%s KL divergence between two categorical distributions over %d outcomes%s." % (
+            P, len(inp["p"]), z)
+    if op == "kl_gaussian":
+        return "%s closed-form KL divergence between two univariate Gaussians." % P
+    raise KeyError(op)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -984,48 +1318,111 @@ def condition_ok(inp, out, limit):
 
 STATS = {}  # rejected random draws by reason (reported with --stats)
 
+# Seed of a random case: N = base * 10**6 + i * 10**3 + attempt, where `base` names the operation
+# and precision (f32 bases are the f64 base + 10000), i is the case index (its id is
+# <prefix>-<operation>-<i+1>) and attempt counts the draws rejected before it. The case is
+# maker(random.Random(N), i) for the maker registered under `base` (see --regen).
+SEED_BASE = 10 ** 6
+SEED_CASE = 10 ** 3
+F32_BASE = 10000
+N64 = 28   # random f64 cases per operation (more for natural_update)
+N32 = 6    # random f32 cases per operation (7 for trust_region_update)
+
 
 class Builder:
-    def __init__(self):
+    def __init__(self, regen=None):
         self.cases = []
         self.counter = {}
+        self.regen = regen
+        self.found = None
 
     def _id(self, prefix, op):
         key = (prefix, op)
         self.counter[key] = self.counter.get(key, 0) + 1
         return "%s-%s-%d" % (prefix, op, self.counter[key])
 
-    def add_ok(self, op, inp, out, cid=None):
-        cid = cid or self._id("ref", op)
-        self.cases.append({"id": cid, "operation": op, "scalar": "f64", "input": inp,
-                           "expected": {k: serialise(v) for k, v in out.items()}})
+    def _emit(self, cid, op, scalar, source, flags, comment, inp, raw=None, out=None, kind=None):
+        cond = None
+        if kind is None and op in NATURAL_OPS:
+            cond = condition_number(inp, raw["fisher"])
+        fl = auto_flags(op, inp, scalar, raw=raw, kind=kind, cond=cond) | set(flags)
+        if scalar == "f32" and not is_f32_exact(inp):
+            raise SystemExit("f32 case %s has an input that is not an f32 value" % cid)
+        case = {"id": cid, "operation": op, "scalar": scalar, "source": source,
+                "flags": ordered_flags(fl), "comment": comment, "input": inp}
+        if kind is not None:
+            case["expected_error"] = kind
+        else:
+            case["expected"] = {k: serialise(v) for k, v in out.items()}
+            if cond is not None:
+                case["conditioning"] = fmt_conditioning(cond)
+        self.cases.append(case)
+        return case
 
-    def add_err(self, op, inp, kind, cid=None):
-        got = expected_error(op, inp)
+    def add_book(self, op, inp, cid, source, comment):
+        out, raw = compute_plain(op, inp)
+        self._emit(cid, op, "f64", source, {"TextbookWorkedExample"}, comment, inp, raw, out)
+
+    def add_err(self, op, inp, kind, desc=None, flags=()):
+        got, msg = expected_error(op, inp)
         if got != kind:
             raise SystemExit("error case for %s: intended %s, reference says %s\n%s"
                              % (op, kind, got, json.dumps(inp)))
-        cid = cid or self._id("err", op)
-        self.cases.append({"id": cid, "operation": op, "scalar": "f64", "input": inp,
-                           "expected_error": kind})
+        desc = desc or msg
+        comment = "Must be rejected with %s: %s." % (kind, desc)
+        self._emit(self._id("err", op), op, "f64", "edge: " + desc, flags, comment, inp, kind=kind)
 
-    def random(self, op, n, seed, maker, accept=None, max_attempts=20000):
-        """maker(rng, i) -> input; accept(inp, out, i) -> bool (extra filter)."""
-        rng = random.Random(seed)
+    def edge(self, op, inp, desc, comment, flags=(), hard=False, zero_rtg=False):
+        """A hand-constructed case with an expected output. hard=True for IllConditioned and
+        Underflow cases (no low-precision agreement test, see compute_hard)."""
+        if hard:
+            out, raw = compute_hard(op, inp)
+        else:
+            out, raw, why = compute_checked(op, inp, "f64", zero_rtg=zero_rtg)
+            if out is None:
+                raise SystemExit("edge case of %s (%s) rejected: %s\n%s" % (op, desc, why, json.dumps(inp)))
+        return self._emit(self._id("edge", op), op, "f64", "edge: " + desc, flags, comment, inp, raw, out)
+
+    def random(self, op, n, base, maker, accept=None, scalar="f64", max_attempts=SEED_CASE):
+        """maker(rng, i) -> input; accept(inp, out, i) -> bool (extra filter). One random.Random
+        per draw, seeded as described at SEED_BASE."""
+        prefix = "ref" if scalar == "f64" else "f32"
+        if self.regen is not None:
+            if self.regen // SEED_BASE != base:
+                return
+            i = (self.regen // SEED_CASE) % (SEED_BASE // SEED_CASE)
+            inp = maker(random.Random(self.regen), i)
+            out, raw, why = compute_checked(op, inp, scalar)
+            if out is not None and accept is not None and not accept(inp, out, i):
+                why = "filter"
+            if out is None or why is not None:
+                self.found = {"seed": self.regen, "operation": op, "input": inp, "rejected": why}
+                return
+            self.found = self._emit("%s-%s-%d" % (prefix, op, i + 1), op, scalar,
+                                    "generated: seed %d" % self.regen, (),
+                                    describe_random(op, inp, raw, scalar), inp, raw, out)
+            return
         for i in range(n):
-            for _ in range(max_attempts):
-                inp = maker(rng, i)
-                out, why = compute_checked(op, inp)
+            for attempt in range(max_attempts):
+                seed = base * SEED_BASE + i * SEED_CASE + attempt
+                inp = maker(random.Random(seed), i)
+                out, raw, why = compute_checked(op, inp, scalar)
                 if out is None:
-                    STATS[(op, why)] = STATS.get((op, why), 0) + 1
+                    STATS[(op, scalar, why)] = STATS.get((op, scalar, why), 0) + 1
                     continue
                 if accept is not None and not accept(inp, out, i):
-                    STATS[(op, "filter")] = STATS.get((op, "filter"), 0) + 1
+                    STATS[(op, scalar, "filter")] = STATS.get((op, scalar, "filter"), 0) + 1
                     continue
-                self.add_ok(op, inp, out)
+                self._emit(self._id(prefix, op), op, scalar, "generated: seed %d" % seed, (),
+                           describe_random(op, inp, raw, scalar), inp, raw, out)
                 break
             else:
-                raise SystemExit("could not generate case %d of %s" % (i, op))
+                raise SystemExit("could not generate %s case %d of %s" % (scalar, i, op))
+
+    def both(self, op, base, maker, accept=None, n64=N64, n32=N32, maker32=None):
+        """n64 random f64 cases and n32 random f32 cases (inputs rounded to f32)."""
+        self.random(op, n64, base, maker, accept, "f64")
+        self.random(op, n32, base + F32_BASE, maker32 or f32_maker(maker), accept, "f32")
 
 
 # ---- simple vector ops -----------------------------------------------------------------------
@@ -1037,7 +1434,7 @@ def build_vector_ops(b):
         return {"theta": [r6(rng.uniform(-3, 3)) for _ in range(n)],
                 "grad": [r6(rng.uniform(-5, 5)) for _ in range(n)],
                 "alpha": r6(rng.uniform(0.001, 2.0))}
-    b.random("gradient_ascent", 20, 1001, ga)
+    b.both("gradient_ascent", 1001, ga)
 
     def sg(rng, i):
         n = rng.randint(1, 6)
@@ -1057,9 +1454,9 @@ def build_vector_ops(b):
             nrm = mp.sqrt(mp.fsum([mpf(x) ** 2 for x in inp["grad"]]))
             if nrm == 0:
                 return True
-            return abs(nrm - mpf(inp["l2_max"])) > mpf("1e-6") * (nrm + 1) and \
+            return abs(nrm - mpf(inp["l2_max"])) > mpf("1e-3") * (nrm + 1) and \
                 ((nrm > inp["l2_max"]) == (i % 2 == 0) or i < 3)
-    b.random("scale_gradient", 20, 1002, sg, sg_acc)
+    b.both("scale_gradient", 1002, sg, sg_acc)
 
     def cg(rng, i):
         n = rng.randint(1, 7)
@@ -1070,20 +1467,20 @@ def build_vector_ops(b):
         if i == 1:
             lo, hi = -1.0, 1.0
         return {"grad": [r6(rng.uniform(-4, 4)) for _ in range(n)], "lo": lo, "hi": hi}
-    b.random("clip_gradient", 20, 1003, cg)
+    b.both("clip_gradient", 1003, cg)
 
     def rs(rng, i):
         n = rng.randint(1, 6)
         return {"theta": [r6(rng.uniform(-3, 3)) for _ in range(n)],
                 "grad": [r6(rng.uniform(-5, 5)) for _ in range(n)],
                 "epsilon": r6(rng.uniform(0.001, 2.0))}
-    b.random("restricted_step", 20, 1004, rs)
+    b.both("restricted_step", 1004, rs)
 
     def fi(rng, i):
         n = rng.randint(1, 5)
         m = rng.randint(1, 6)
         return {"scores": [[r6(rng.uniform(-3, 3)) for _ in range(n)] for _ in range(m)]}
-    b.random("fisher", 20, 1005, fi)
+    b.both("fisher", 1005, fi)
 
     def klc(rng, i):
         n = rng.randint(2, 6)
@@ -1106,12 +1503,43 @@ def build_vector_ops(b):
             q = list(p)
             q[-1] = p[-1]
         return {"p": p, "q": q}
-    b.random("kl_categorical", 20, 1006, klc)
+
+    def klc32(rng, i):
+        # f32: multiples of 2^-16 that sum to exactly 1 (an f32 sum of f32-rounded decimals would
+        # miss 1 by ~1e-7, far more than the 1e-9 the reference allows)
+        n = rng.randint(2, 6)
+        D = 2 ** 16
+
+        def pv(zero_ok):
+            w = [rng.randint(5, 100) for _ in range(n)]
+            if zero_ok and rng.random() < 0.5:
+                w[rng.randrange(n)] = 0
+            tot = sum(w)
+            k = [x * D // tot for x in w]
+            k[k.index(max(k))] += D - sum(k)
+            return [x / D for x in k]
+
+        p = pv(True)
+        q = list(p) if i == 0 else pv(False)
+        return {"p": p, "q": q}
+    b.both("kl_categorical", 1006, klc, maker32=klc32)
 
     def klg(rng, i):
         return {"mean_p": r6(rng.uniform(-2, 2)), "std_p": r6(rng.uniform(0.3, 3)),
                 "mean_q": r6(rng.uniform(-2, 2)), "std_q": r6(rng.uniform(0.3, 3))}
-    b.random("kl_gaussian", 20, 1007, klg)
+    b.both("kl_gaussian", 1007, klg)
+
+
+def natural_limit(inp, scalar):
+    """Largest condition number of the solved system allowed in random cases."""
+    cg = inp.get("solver", {"kind": "exact"})["kind"] == "conjugate_gradient"
+    if scalar == "f32":
+        return 1e2 if cg else 1e3
+    return 1e3 if cg else 1e4
+
+
+NU_N64 = 30
+NU_RANKDEF = 24   # natural_update cases i >= NU_RANKDEF: pseudo-inverse on an exactly rank-deficient F
 
 
 def build_natural_update(b):
@@ -1119,7 +1547,7 @@ def build_natural_update(b):
         kind = SOLVER_KINDS[i % 4]
         n = rng.randint(2, 5)
         m = rng.randint(n + 2, n + 4)
-        rank_def = (i >= 20)  # pseudo-inverse on an exactly rank-deficient Fisher
+        rank_def = (i >= NU_RANKDEF)
         if rank_def:
             kind = "pseudo_inverse"
             n = 3 + (i % 2)
@@ -1138,16 +1566,19 @@ def build_natural_update(b):
             inp["solver"] = make_solver(rng, kind, n, rcond=(1e-10 if rank_def else None))
         return inp
 
-    def acc(inp, out, i):
-        if not condition_ok(inp, out, 1e3 if inp.get("solver", {}).get("kind") == "conjugate_gradient" else 1e4):
-            return False
-        if i >= 20:
-            # exact rank deficiency must be visible: one eigenvalue is (numerically) zero
-            with mp.workdps(DPS):
-                E, _ = sym_eig(out["fisher"])
-                return min(abs(e) for e in E) < mpf("1e-40")
-        return True
-    b.random("natural_update", 24, 2001, nu, acc)
+    def acc(scalar):
+        def f(inp, out, i):
+            if not condition_ok(inp, out, natural_limit(inp, scalar)):
+                return False
+            if scalar == "f64" and i >= NU_RANKDEF:
+                # exact rank deficiency must be visible: one eigenvalue is (numerically) zero
+                with mp.workdps(DPS):
+                    E, _ = sym_eig(out["fisher"])
+                    return min(abs(e) for e in E) < mpf("1e-40")
+            return True
+        return f
+    b.random("natural_update", NU_N64, 2001, nu, acc("f64"))
+    b.random("natural_update", N32, 2001 + F32_BASE, f32_maker(nu), acc("f32"), "f32")
 
 
 # ---- policy ops --------------------------------------------------------------------------------
@@ -1162,7 +1593,7 @@ def build_policy_ops(b):
         pol = make_policy(rng, pick_family(i))
         th = make_theta(rng, pol)
         return {"policy": pol, "theta": th, "trajectories": make_trajs(rng, pol, th)}
-    b.random("score", 21, 3001, sc)
+    b.both("score", 3001, sc)
 
     def lr(rng, i):
         pol = make_policy(rng, pick_family(i))
@@ -1171,14 +1602,14 @@ def build_policy_ops(b):
         if i == 20:
             g = 0.0
         return {"policy": pol, "theta": th, "trajectories": make_trajs(rng, pol, th), "gamma": g}
-    b.random("likelihood_ratio_gradient", 21, 3002, lr)
+    b.both("likelihood_ratio_gradient", 3002, lr)
 
     def ru(rng, i):
         pol = make_policy(rng, pick_family(i))
         th = make_theta(rng, pol)
         return {"policy": pol, "theta": th, "trajectories": make_trajs(rng, pol, th),
                 "gamma": make_gamma(rng), "epsilon": r6(rng.uniform(0.005, 0.5))}
-    b.random("restricted_update", 21, 3003, ru)
+    b.both("restricted_update", 3003, ru)
 
     def pk(rng, i):
         pol = make_policy(rng, pick_family(i))
@@ -1191,9 +1622,9 @@ def build_policy_ops(b):
         if i == 0:
             thp = list(th)
         return {"policy": pol, "theta": th, "theta_prime": thp, "s": s}
-    b.random("policy_kl", 21, 3004, pk)
+    b.both("policy_kl", 3004, pk)
 
-    def sur(op, extra):
+    def sur(extra):
         def mk(rng, i):
             pol = make_policy(rng, pick_family(i))
             th = make_theta(rng, pol)
@@ -1206,12 +1637,12 @@ def build_policy_ops(b):
             return inp
         return mk
 
-    b.random("surrogate_objective", 21, 3005, sur("surrogate_objective", lambda rng, i, inp: None))
-    b.random("surrogate_constraint", 21, 3006, sur("surrogate_constraint", lambda rng, i, inp: None))
+    b.both("surrogate_objective", 3005, sur(lambda rng, i, inp: None))
+    b.both("surrogate_constraint", 3006, sur(lambda rng, i, inp: None))
 
     def beta(rng, i, inp):
         inp["beta"] = 0.0 if i == 1 else r6(rng.uniform(0.0, 5.0))
-    b.random("kl_penalty_objective", 21, 3007, sur("kl_penalty_objective", beta))
+    b.both("kl_penalty_objective", 3007, sur(beta))
 
     # clamped ops: theta' near theta, some ratios inside and some outside [1-eps, 1+eps]
     def ratios(inp):
@@ -1241,7 +1672,7 @@ def build_policy_ops(b):
         a, o = ratios(inp)
         return a > 0 and o > 0
 
-    b.random("clamped_objective", 21, 3008, clamp_mk, mixed)
+    b.both("clamped_objective", 3008, clamp_mk, mixed)
 
     def clamped_grad_acc(inp, out, i):
         if not mixed(inp, out, i):
@@ -1260,7 +1691,7 @@ def build_policy_ops(b):
                         return True
         return False
 
-    b.random("clamped_gradient", 21, 3009, clamp_mk, clamped_grad_acc)
+    b.both("clamped_gradient", 3009, clamp_mk, clamped_grad_acc)
 
     def cu(rng, i):
         pol = make_policy(rng, pick_family(i))
@@ -1274,7 +1705,7 @@ def build_policy_ops(b):
         if inp["policy"]["family"] != "softmax":
             return out["theta"][1] > 0.3 * inp["theta"][1]
         return True
-    b.random("clamped_update", 21, 3010, cu, cu_acc)
+    b.both("clamped_update", 3010, cu, cu_acc)
 
 
 def natural_combo(i):
@@ -1304,62 +1735,73 @@ def make_natural_policy_input(rng, fam, kind, eps_lo, eps_hi, rank_def=False):
     return inp
 
 
-def natural_acc(inp, out, limit=1e4):
-    kind = inp.get("solver", {"kind": "exact"})["kind"]
-    return condition_ok(inp, out, 1e3 if kind == "conjugate_gradient" else limit)
+def natural_acc(scalar):
+    return lambda inp, out, i: condition_ok(inp, out, natural_limit(inp, scalar))
+
+
+NPU_RANKDEF = 24  # natural_policy_update cases i >= NPU_RANKDEF: one trajectory, pseudo-inverse
 
 
 def build_natural_policy_update(b):
     def mk(rng, i):
-        if i >= 22:
+        if i >= NPU_RANKDEF:
             fam = ("gaussian", "linear_gaussian")[i % 2]
             return make_natural_policy_input(rng, fam, "pseudo_inverse", 0.005, 0.5, rank_def=True)
         fam, kind = natural_combo(i)
         return make_natural_policy_input(rng, fam, kind, 0.005, 0.5)
-    b.random("natural_policy_update", 24, 4001, mk, lambda inp, out, i: natural_acc(inp, out))
+    b.random("natural_policy_update", N64, 4001, mk, natural_acc("f64"))
+    b.random("natural_policy_update", N32, 4001 + F32_BASE, f32_maker(mk), natural_acc("f32"), "f32")
+
+
+TR_PLAN64 = (["accept0"] * 8 + ["shrink"] * 8 + ["exhaust"] * 6 + ["domain_accept"] * 3
+             + ["domain_exhaust"] * 3)
+TR_PLAN32 = ["accept0"] * 2 + ["shrink"] * 2 + ["exhaust"] * 2 + ["domain_exhaust"]
 
 
 def build_trust_region(b):
-    plan = (["accept0"] * 7 + ["shrink"] * 7 + ["exhaust"] * 5 + ["domain_accept"] * 2
-            + ["domain_exhaust"] * 2)
-
-    def mk(rng, i):
-        cat = plan[i]
-        if cat.startswith("domain"):
-            fam = ("gaussian", "linear_gaussian")[i % 2]
-            kind = SOLVER_KINDS[i % 4]
-            inp = make_natural_policy_input(rng, fam, kind, 2.0, 12.0)
-        else:
-            fam, kind = natural_combo(4 * i)
-            if cat == "accept0":
-                inp = make_natural_policy_input(rng, fam, kind, 0.005, 0.2)
-            elif cat == "shrink":
-                inp = make_natural_policy_input(rng, fam, kind, 0.05, 1.5)
+    def maker(plan):
+        def mk(rng, i):
+            cat = plan[i]
+            if cat.startswith("domain"):
+                fam = ("gaussian", "linear_gaussian")[i % 2]
+                kind = SOLVER_KINDS[i % 4]
+                inp = make_natural_policy_input(rng, fam, kind, 2.0, 12.0)
             else:
-                inp = make_natural_policy_input(rng, fam, kind, 0.001, 1.0)
-        inp["alpha"] = 0.5 if rng.random() < 0.4 else r6(rng.uniform(0.3, 0.8))
-        if cat in ("exhaust", "domain_exhaust"):
-            inp["max_steps"] = 0 if cat == "domain_exhaust" else rng.randint(0, 3)
-        elif rng.random() < 0.5:
-            inp["max_steps"] = 100 if rng.random() < 0.5 else 30
-        return inp
+                fam, kind = natural_combo(4 * i)
+                if cat == "accept0":
+                    inp = make_natural_policy_input(rng, fam, kind, 0.005, 0.2)
+                elif cat == "shrink":
+                    inp = make_natural_policy_input(rng, fam, kind, 0.05, 1.5)
+                else:
+                    inp = make_natural_policy_input(rng, fam, kind, 0.001, 1.0)
+            inp["alpha"] = 0.5 if rng.random() < 0.4 else r6(rng.uniform(0.3, 0.8))
+            if cat in ("exhaust", "domain_exhaust"):
+                inp["max_steps"] = 0 if cat == "domain_exhaust" else rng.randint(0, 3)
+            elif rng.random() < 0.5:
+                inp["max_steps"] = 100 if rng.random() < 0.5 else 30
+            return inp
+        return mk
 
-    def acc(inp, out, i):
-        cat = plan[i]
-        if not natural_acc(inp, out):
-            return False
-        if cat == "accept0":
-            return out["accepted"] and out["steps"] == 0
-        if cat == "shrink":
-            return out["accepted"] and 1 <= out["steps"] <= 12
-        if cat == "exhaust":
-            return (not out["accepted"]) and out["f_theta_prime"] is not None
-        nat_sigma = out["theta_natural"][1]
-        if cat == "domain_accept":
-            return nat_sigma <= 0 and out["accepted"] and out["steps"] <= 12
-        return nat_sigma <= 0 and not out["accepted"] and out["f_theta_prime"] is None
+    def acc(plan, scalar):
+        def f(inp, out, i):
+            cat = plan[i]
+            if not condition_ok(inp, out, natural_limit(inp, scalar)):
+                return False
+            if cat == "accept0":
+                return out["accepted"] and out["steps"] == 0
+            if cat == "shrink":
+                return out["accepted"] and 1 <= out["steps"] <= 12
+            if cat == "exhaust":
+                return (not out["accepted"]) and out["f_theta_prime"] is not None
+            nat_sigma = out["theta_natural"][1]
+            if cat == "domain_accept":
+                return nat_sigma <= 0 and out["accepted"] and out["steps"] <= 12
+            return nat_sigma <= 0 and not out["accepted"] and out["f_theta_prime"] is None
+        return f
 
-    b.random("trust_region_update", len(plan), 5001, mk, acc)
+    b.random("trust_region_update", len(TR_PLAN64), 5001, maker(TR_PLAN64), acc(TR_PLAN64, "f64"))
+    b.random("trust_region_update", len(TR_PLAN32), 5001 + F32_BASE, f32_maker(maker(TR_PLAN32)),
+             acc(TR_PLAN32, "f32"), "f32")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1377,34 +1819,49 @@ def ex121_trajs():
 def build_book(b):
     gauss = {"family": "gaussian"}
     base = {"policy": gauss, "theta": [0.0, 1.0], "trajectories": ex121_trajs(), "gamma": 1.0}
+    ex = "Example 12.1"
 
     inp = dict(base, epsilon=0.1)
-    nat = compute_plain("natural_policy_update", inp)
-    b.add_ok("natural_policy_update", inp, nat, "book-ex12.1-natural_policy_update")
+    b.add_book("natural_policy_update", inp, "book-ex12.1-natural_policy_update", ex,
+               "Example 12.1 / Exercise 12.2: F = [[2.030, 1.020], [1.020, 29.529]], grad = [2.030, 1.020], "
+               "u = [1, 0], theta' = [0.314, 1].")
+    nat, _ = compute_plain("natural_policy_update", inp)
     theta_nat = [float(x) for x in nat["theta"]]  # f64 rounding of theta', used as an input
 
     inp = dict(base, epsilon=0.1, alpha=0.5)
-    b.add_ok("trust_region_update", inp, compute_plain("trust_region_update", inp),
-             "book-ex12.1-trust_region_update")
+    b.add_book("trust_region_update", inp, "book-ex12.1-trust_region_update", ex,
+               "Example 12.1: the line search accepts theta' = [0.314, 1] with no shrink "
+               "(f = 2.110 > 1.485, g = 0.049 <= 0.1).")
 
     inp = dict(base, theta_prime=[0.0, 1.0])
-    b.add_ok("surrogate_objective", inp, compute_plain("surrogate_objective", inp),
-             "book-ex12.1-surrogate_objective-theta")
+    b.add_book("surrogate_objective", inp, "book-ex12.1-surrogate_objective-theta", ex,
+               "Example 12.1: the surrogate objective at theta is 1.485.")
     inp = dict(base, theta_prime=theta_nat)
-    b.add_ok("surrogate_objective", inp, compute_plain("surrogate_objective", inp),
-             "book-ex12.1-surrogate_objective-theta_prime")
+    b.add_book("surrogate_objective", inp, "book-ex12.1-surrogate_objective-theta_prime", ex,
+               "Example 12.1: the surrogate objective at theta' (rounded to f64) is 2.110.")
     inp = dict(base, theta_prime=theta_nat)
-    b.add_ok("surrogate_constraint", inp, compute_plain("surrogate_constraint", inp),
-             "book-ex12.1-surrogate_constraint-theta_prime")
+    b.add_book("surrogate_constraint", inp, "book-ex12.1-surrogate_constraint-theta_prime", ex,
+               "Example 12.1: the surrogate constraint at theta' (rounded to f64) is 0.049.")
 
     # the per-trajectory scores of Example 12.1, written as the decimals they equal
     inp = {"scores": [[2.012, 1.430242], [-0.111, 7.550609]]}
-    b.add_ok("fisher", inp, compute_plain("fisher", inp), "book-ex12.1-fisher")
+    b.add_book("fisher", inp, "book-ex12.1-fisher", ex,
+               "Example 12.1: the Fisher matrix [[2.030, 1.020], [1.020, 29.529]] from the two "
+               "trajectory scores.")
+    score_input = {k: v for k, v in base.items() if k != "gamma"}  # score takes no discount
+    b.add_book("score", score_input, "book-ex12.1-score", ex,
+               "Example 12.1: the trajectory scores [2.012, 1.430242] and [-0.111, 7.550609] behind "
+               "the printed F(tau1) and F(tau2).")
+    b.add_book("likelihood_ratio_gradient", dict(base), "book-ex12.1-likelihood_ratio_gradient", ex,
+               "Example 12.1: per-trajectory grad U(tau) = score * R(tau) and their mean, the printed "
+               "objective gradient [2.030, 1.020].")
 
     inp = {"p": [0.1, 0.2, 0.3, 0.4], "q": [0.4, 0.3, 0.2, 0.1]}
-    b.add_ok("kl_categorical", inp, compute_plain("kl_categorical", inp), "book-ex12.3-kl-s1")
+    b.add_book("kl_categorical", inp, "book-ex12.3-kl-s1", "Exercise 12.3",
+               "Exercise 12.3: KL at s1 is 0.456 (natural log).")
     inp = {"p": [0.1, 0.1, 0.6, 0.2], "q": [0.1, 0.1, 0.5, 0.3]}
-    b.add_ok("kl_categorical", inp, compute_plain("kl_categorical", inp), "book-ex12.3-kl-s2")
+    b.add_book("kl_categorical", inp, "book-ex12.3-kl-s2", "Exercise 12.3",
+               "Exercise 12.3: KL at s2 is 0.0283 (natural log).")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1607,53 +2064,347 @@ def build_errors(b):
     E("kl_gaussian", {"mean_p": "NaN", "std_p": 1.0, "mean_q": 0.1, "std_q": 1.0}, "NonFiniteInput")
 
 
+def build_more_errors(b):
+    """Error cases added for the golden suite: more NonFiniteInput fields, a signed-zero gradient."""
+    E = b.add_err
+    E("restricted_step", {"theta": [1.0, 2.0], "grad": [-0.0, 0.0], "epsilon": 0.1}, "ZeroGradient",
+      "grad is [-0.0, 0.0], a zero vector with a negative zero")
+    E("gradient_ascent", {"theta": [1.0, 2.0], "grad": [0.3, 0.5], "alpha": "Infinity"}, "NonFiniteInput")
+    E("scale_gradient", {"grad": [1.0, 2.0], "l2_max": "Infinity"}, "NonFiniteInput")
+    E("clip_gradient", {"grad": [1.0, 2.0], "lo": "-Infinity", "hi": 1.0}, "NonFiniteInput")
+    E("clip_gradient", {"grad": [1.0, 2.0], "lo": -1.0, "hi": "Infinity"}, "NonFiniteInput")
+    E("fisher", {"scores": [[1.0, 0.5], [0.5, "-Infinity"]]}, "NonFiniteInput")
+    nu_sc = [[1.0, 0.5], [-0.3, 1.2], [0.7, -0.8]]
+    nu_gr = [[0.4, 0.1], [-0.2, 0.9], [0.6, -0.3]]
+    base = {"theta": [0.2, 1.0], "grads": nu_gr, "scores": nu_sc, "epsilon": 0.1}
+    E("natural_update", dict(base, solver={"kind": "damped", "damping": "NaN"}), "NonFiniteInput")
+    E("natural_update", dict(base, grads=[[0.4, 0.1], [-0.2, "Infinity"], [0.6, -0.3]]), "NonFiniteInput")
+    E("score", {"policy": G, "theta": [0.0, "Infinity"], "trajectories": g_trajs()}, "NonFiniteInput")
+    bad = lg_trajs()
+    bad[1][0] = {"s": "-Infinity", "a": 1.2, "r": -0.4}
+    E("score", {"policy": LG, "theta": [0.4, 0.9], "trajectories": bad}, "NonFiniteInput")
+    E("likelihood_ratio_gradient", {"policy": G, "theta": [0.1, 1.1], "trajectories": g_trajs(),
+                                    "gamma": "NaN"}, "NonFiniteInput")
+    E("policy_kl", {"policy": LG, "theta": [0.0, 1.0], "theta_prime": [0.1, 1.0], "s": "Infinity"},
+      "NonFiniteInput")
+    E("trust_region_update", {"policy": G, "theta": [0.1, 1.1], "trajectories": g_trajs(), "gamma": 1.0,
+                              "epsilon": 0.1, "alpha": "NaN"}, "NonFiniteInput")
+    E("clamped_update", {"policy": SM, "theta": SM_TH, "trajectories": sm_trajs(), "gamma": 0.9,
+                         "epsilon": 0.2, "alpha": "Infinity", "k_max": 3}, "NonFiniteInput")
+    E("kl_categorical", {"p": [0.5, "NaN", 0.5], "q": [0.3, 0.3, 0.4]}, "NonFiniteInput")
+    E("kl_categorical", {"p": [0.2, 0.3, 0.5], "q": [0.5, "-Infinity", 0.5]}, "NonFiniteInput")
+    E("kl_gaussian", {"mean_p": 0.0, "std_p": 1.0, "mean_q": 0.1, "std_q": "Infinity"}, "NonFiniteInput")
+
+
+# ----------------------------------------------------------------------------------------------
+# Edge cases with expected outputs
 # ----------------------------------------------------------------------------------------------
 
 
-def build_all():
-    b = Builder()
-    build_book(b)
+def scaled_grads(scores, returns):
+    """grad U(tau) = score(tau) * R(tau), exact for the dyadic data used below."""
+    out = []
+    for sc, R in zip(scores, returns):
+        g = [x * R for x in sc]
+        with mp.workdps(DPS):
+            assert all(mpf(a) == mpf(x) * mpf(R) for a, x in zip(g, sc)), "inexact product"
+        out.append(g)
+    return out
+
+
+def build_edges(b):
+    X = b.edge
+
+    # -- AtClipBoundary: results that sit exactly on a clamp / scale threshold ------------------
+    X("clip_gradient", {"grad": [-1.0, 0.5, 1.0, 2.0, -3.0], "lo": -1.0, "hi": 1.0},
+      "entries equal to lo and to hi",
+      "Clipping where some entries equal lo and hi exactly: they pass through unchanged.")
+    X("clip_gradient", {"grad": [0.25, -0.25, 0.25, -0.25], "lo": -0.25, "hi": 0.25},
+      "every entry on a bound",
+      "Clipping where every entry already lies on a bound: the output equals the input.")
+    X("clip_gradient", {"grad": [1.5, 1.5, -2.0, 3.0], "lo": 1.5, "hi": 1.5},
+      "lo == hi, some entries equal to it",
+      "Clipping to a single point lo = hi: every entry becomes 1.5.")
+    X("clip_gradient", {"grad": [0.0, -2.5, 4.0], "lo": 0.0, "hi": 0.0},
+      "lo == hi == 0",
+      "Clipping to [0, 0]: the output is the zero vector (lo > hi would be an error, lo = hi is not).")
+    X("scale_gradient", {"grad": [3.0, 4.0], "l2_max": 5.0},
+      "norm of [3, 4] exactly equals l2_max = 5",
+      "Scaling where |g| = l2_max exactly: min(l2_max/|g|, 1) = 1 and g is unchanged.")
+    X("scale_gradient", {"grad": [-5.0, 12.0], "l2_max": 13.0},
+      "norm of [-5, 12] exactly equals l2_max = 13",
+      "Scaling where |g| = l2_max exactly (13): g is returned unchanged.")
+    X("scale_gradient", {"grad": [1.0, -2.0, 2.0], "l2_max": 3.0},
+      "norm of [1, -2, 2] exactly equals l2_max = 3",
+      "Scaling where |g| = l2_max exactly in three dimensions: g is returned unchanged.")
+    X("scale_gradient", {"grad": [0.75, -1.0], "l2_max": 1.25},
+      "norm of [0.75, -1] exactly equals l2_max = 1.25",
+      "Scaling where |g| = l2_max exactly with non-integer entries: g is returned unchanged.")
+    X("scale_gradient", {"grad": [3.0, -4.0], "l2_max": 0.0},
+      "l2_max = 0 with a nonzero gradient",
+      "Scaling with l2_max = 0: the result is the zero vector, not an error.")
+    X("scale_gradient", {"grad": [0.0, 0.0, 0.0], "l2_max": 0.0},
+      "zero gradient and l2_max = 0",
+      "Scaling the zero vector with l2_max = 0: the zero vector, never 0/0 = NaN.")
+
+    # reward-to-go exactly 0 while the ratio is far outside [1-eps, 1+eps]
+    g_trajs_rtg0 = [
+        [{"s": 0.0, "a": 1.5, "r": 0.5}, {"s": 0.0, "a": -0.25, "r": -0.5}],    # R1 = 0, w = 2.32
+        [{"s": 0.0, "a": 0.5, "r": 1.0}, {"s": 0.0, "a": -1.0, "r": 0.25}],
+        [{"s": 0.0, "a": -1.5, "r": -0.5}, {"s": 0.0, "a": 0.0, "r": 0.5}],      # R1 = 0, w = 0.25
+    ]
+    inp = {"policy": G, "theta": [0.0, 1.0], "theta_prime": [0.75, 1.0], "trajectories": g_trajs_rtg0,
+           "gamma": 1.0, "epsilon": 0.2}
+    X("clamped_gradient", inp, "reward-to-go exactly 0 (0.5 - 0.5) where the ratio is 2.32 and 0.25",
+      "Clamped gradient with steps whose reward-to-go is exactly 0 and ratio far outside [0.8, 1.2]: "
+      "their contribution is 0 whichever way the clamp is tested.", zero_rtg=True)
+    X("clamped_objective", dict(inp), "reward-to-go exactly 0 (0.5 - 0.5) where the ratio is 2.32 and 0.25",
+      "Clamped objective with steps whose reward-to-go is exactly 0 and ratio far outside [0.8, 1.2]: "
+      "those terms are min(0, 0) = 0.", zero_rtg=True)
+    lg_rtg0 = [
+        [{"s": 1.0, "a": 1.5, "r": 0.5}, {"s": -1.0, "a": -0.25, "r": -1.0}],   # 0.5 - 1.0 * 0.5 = 0
+        [{"s": 0.5, "a": 0.75, "r": 0.25}, {"s": 1.0, "a": 1.0, "r": 0.5}],
+    ]
+    inp = {"policy": LG, "theta": [0.5, 0.8], "theta_prime": [1.25, 0.8], "trajectories": lg_rtg0,
+           "gamma": 0.5, "epsilon": 0.1}
+    X("clamped_gradient", inp, "discounted reward-to-go exactly 0 (0.5 - 1.0 * 0.5), ratio 2.08",
+      "Linear-Gaussian clamped gradient with gamma = 0.5 and a reward-to-go that is exactly 0 at a "
+      "step whose ratio is far above 1 + eps.", zero_rtg=True)
+    sm13 = {"family": "softmax", "n_states": 1, "n_actions": 3}
+    sm_rtg0 = [
+        [{"s": 0, "a": 0, "r": 0.5}, {"s": 0, "a": 2, "r": -1.0}],
+        [{"s": 0, "a": 1, "r": 1.0}, {"s": 0, "a": 0, "r": -0.75}],
+    ]
+    inp = {"policy": sm13, "theta": [0.0, 0.0, 0.0], "theta_prime": [1.0, 0.0, -1.0],
+           "trajectories": sm_rtg0, "gamma": 0.5, "epsilon": 0.2}
+    X("clamped_objective", inp, "softmax, discounted reward-to-go exactly 0, ratio 2.0",
+      "Softmax clamped objective with gamma = 0.5 and a reward-to-go of exactly 0 at a step whose "
+      "ratio is about 2.", zero_rtg=True)
+
+    # -- Underflow: naive f64 evaluation under- or overflows, the result is well defined ----------
+    U = {"Underflow"}
+    X("scale_gradient", {"grad": [3e-200, -4e-200, 1e-200], "l2_max": 2e-200},
+      "entries ~1e-200 (the sum of squares underflows)",
+      "Scaling a gradient of norm ~5e-200: a naive sum of squares underflows to 0.", U, hard=True)
+    X("scale_gradient", {"grad": [3e200, 4e200], "l2_max": 1.0},
+      "entries ~1e200 (the sum of squares overflows)",
+      "Scaling a gradient of norm 5e200 to unit length: a naive sum of squares overflows.", U, hard=True)
+    X("restricted_step", {"theta": [0.5, -1.0], "grad": [1e-200, -3e-200], "epsilon": 0.125},
+      "grad ~1e-200 (g'g underflows)",
+      "Restricted step along a gradient of norm ~3e-200: g'g underflows, the step sqrt(2 eps) g/|g| "
+      "is ordinary.", U, hard=True)
+    X("restricted_step", {"theta": [0.5, -1.0, 2.0], "grad": [2e200, 1e200, -2e200], "epsilon": 0.5},
+      "grad ~1e200 (g'g overflows)",
+      "Restricted step along a gradient of norm 3e200: g'g overflows, the step has length 1.", U,
+      hard=True)
+    far_g = [[{"s": 0.0, "a": 40.5, "r": -1.0}, {"s": 0.0, "a": 0.125, "r": 0.5}],
+             [{"s": 0.0, "a": -39.75, "r": 0.5}, {"s": 0.0, "a": 1.0, "r": 0.75}]]
+    inp = {"policy": G, "theta": [0.25, 1.0], "theta_prime": [0.3, 1.0], "trajectories": far_g,
+           "gamma": 0.9}
+    X("surrogate_objective", inp, "Gaussian actions 40 sigma from the mean (densities ~1e-350)",
+      "Surrogate objective with actions 40 sigma from the mean: both densities underflow in f64 but "
+      "the ratios (about 7.5 and 0.14) are ordinary.", U, hard=True)
+    X("kl_penalty_objective", dict(inp, beta=0.5), "Gaussian actions 40 sigma from the mean, beta = 0.5",
+      "KL-penalty objective whose surrogate part has densities below the f64 range.", U, hard=True)
+    X("clamped_gradient", dict(inp, epsilon=0.2), "Gaussian actions 40 sigma from the mean, ratios 7.5 and 0.14",
+      "Clamped gradient with densities below the f64 range: the ratio, its clamp test and "
+      "grad pi(theta')/pi(theta) = w grad log pi(theta') are all ordinary.", U, hard=True)
+    X("clamped_objective", dict(inp, epsilon=0.2), "Gaussian actions 40 sigma from the mean, ratios 7.5 and 0.14",
+      "Clamped objective with densities below the f64 range and ratios far outside [0.8, 1.2].", U,
+      hard=True)
+    far_lg = [[{"s": 1.0, "a": 20.5, "r": 1.0}, {"s": -0.5, "a": -0.25, "r": -0.25}],
+              [{"s": 2.0, "a": -19.0, "r": -0.5}]]
+    inp = {"policy": LG, "theta": [0.5, 0.5], "theta_prime": [0.53125, 0.5], "trajectories": far_lg,
+           "gamma": 1.0}
+    X("surrogate_objective", inp, "linear-Gaussian actions 40 sigma from the mean",
+      "Linear-Gaussian surrogate objective with actions 40 sigma from the mean (densities ~1e-350).",
+      U, hard=True)
+    X("clamped_gradient", dict(inp, epsilon=0.25), "linear-Gaussian actions 40 sigma from the mean",
+      "Linear-Gaussian clamped gradient with densities below the f64 range.", U, hard=True)
+    X("kl_categorical", {"p": [1e-300, 0.5, 0.5], "q": [0.5, 0.25, 0.25]},
+      "p has an entry 1e-300",
+      "KL with a probability of 1e-300 in p: its term is ~7e-298, not an error and not 0*log 0.", U,
+      hard=True)
+    X("kl_categorical", {"p": [0.5, 0.5], "q": [1e-300, 1.0]},
+      "q has an entry 1e-300",
+      "KL with q = 1e-300 where p = 0.5: p/q = 5e299 is near the top of the f64 range.", U, hard=True)
+    X("kl_categorical", {"p": [0.5, 0.5], "q": [5e-320, 1.0]},
+      "q has a subnormal entry 5e-320",
+      "KL with a subnormal q: the naive ratio p/q overflows, the result (about 367) is finite.", U,
+      hard=True)
+    X("kl_categorical", {"p": [1e-300, 1.0], "q": [1e-310, 1.0]},
+      "p = 1e-300 against a subnormal q = 1e-310; the divergence is ~2.3e-299",
+      "KL whose exact value is a tiny 2.3e-299 (p = 1e-300, q = 1e-310): it must not flush to 0.",
+      U, hard=True)
+
+    # -- IllConditioned: natural_update with condition numbers from 1e6 to 1e10 ------------------
+    ill = []
+    d = 2.0 ** -10
+    ill.append(("exact", [[1.0, 1.0], [1.0, 1.0 + d], [-1.0, -1.0 + d]], [1.5, -0.75, 0.5], None,
+                "two nearly parallel scores (difference 2^-10)"))
+    d = 2.0 ** -12
+    ill.append(("exact", [[1.0, 2.0], [1.0, 2.0 + d], [2.0, 4.0 - d]], [1.0, 0.5, -0.25], None,
+                "three nearly parallel scores (difference 2^-12)"))
+    ill.append(("exact", [[1000.0, 0.015625], [-500.0, 0.03125], [250.0, -0.0234375]],
+                [0.5, 1.0, -0.5], None, "badly scaled parameters (scores ~1e3 and ~1e-2)"))
+    d = 2.0 ** -12
+    ill.append(("exact", [[1.0, 0.5, 0.5 + d], [0.5, 1.0, 0.625], [1.5, -1.0, -0.125], [-1.0, 0.25, -0.125 + d]],
+                [0.5, -1.0, 0.25, 0.75], None,
+                "third score column = col1/4 + col2/2 up to 2^-12"))
+    ill.append(("damped", [[1.0, 2.0, -1.0]], [0.75], 2.0 ** -24,
+                "rank-1 Fisher with damping 2^-24"))
+    d = 2.0 ** -12
+    ill.append(("damped", [[1.0, 1.0], [1.0, 1.0 + d], [0.5, 0.5]], [1.0, -0.5, 2.0], 2.0 ** -30,
+                "nearly singular Fisher with damping 2^-30"))
+    ill.append(("exact", [[1.0, x, x * x, x ** 3] for x in (1.0, 0.875, 0.75, 0.625, 0.5)],
+                [0.5, 1.0, -0.5, 0.25, 0.75], None, "Vandermonde scores [1, x, x^2, x^3], x = 0.5..1"))
+    d = 2.0 ** -15
+    ill.append(("exact", [[1.0, 1.0], [1.0, 1.0 + d], [-1.0, -1.0 + d]], [1.5, -0.75, 0.5], None,
+                "two nearly parallel scores (difference 2^-15)"))
+    for idx, (kind, scores, returns, lam, desc) in enumerate(ill):
+        n = len(scores[0])
+        inp = {"theta": [0.25 * (k + 1) for k in range(n)], "grads": scaled_grads(scores, returns),
+               "scores": scores, "epsilon": 0.05}
+        if kind == "damped":
+            inp["solver"] = {"kind": "damped", "damping": lam}
+        elif idx % 2:
+            inp["solver"] = {"kind": "exact"}
+        case = X("natural_update", inp, desc,
+                 "Natural update with the %s solver on an ill-conditioned Fisher (%s); the tolerance "
+                 "must scale with the condition number." % (kind, desc), {"IllConditioned"}, hard=True)
+        c = float(case["conditioning"])
+        if not (1e6 <= c <= 1e10):
+            raise SystemExit("IllConditioned case out of range: %s has condition %g" % (desc, c))
+
+    # -- RankDeficient: exactly singular F with a solver that handles it --------------------------
+    R = {"RankDeficient"}
+    par = [[1.0, 2.0], [2.0, 4.0], [-0.5, -1.0]]
+    X("natural_update", {"theta": [0.5, -0.5, 1.0], "grads": scaled_grads([[1.0, -0.5, 0.25]], [1.5]),
+                         "scores": [[1.0, -0.5, 0.25]], "epsilon": 0.1,
+                         "solver": {"kind": "damped", "damping": 0.125}},
+      "one trajectory, three parameters (rank-1 F), damped",
+      "Damped natural update on a rank-1 Fisher from a single score vector.", R)
+    X("natural_update", {"theta": [0.0, 1.0], "grads": scaled_grads(par, [0.5, 1.0, -2.0]), "scores": par,
+                         "epsilon": 0.1,
+                         "solver": {"kind": "conjugate_gradient", "max_iters": 10, "tol": 1e-13,
+                                    "damping": 0.0625}},
+      "parallel scores, conjugate gradient with damping 0.0625",
+      "Conjugate gradient with damping on an exactly singular Fisher (parallel scores).", R)
+    X("natural_update", {"theta": [0.0, 1.0], "grads": scaled_grads(par, [0.5, 1.0, -2.0]), "scores": par,
+                         "epsilon": 0.1, "solver": {"kind": "pseudo_inverse", "rcond": 1e-10}},
+      "parallel scores, pseudo-inverse",
+      "Pseudo-inverse natural update on an exactly singular Fisher (parallel scores).", R)
+    zc = [[1.0, 0.0, 2.0], [0.5, 0.0, -1.0], [-1.0, 0.0, 0.5]]
+    X("natural_update", {"theta": [0.1, 0.2, 0.3], "grads": [[0.5, 0.25, 1.0], [0.25, -0.5, -0.5],
+                                                             [0.5, 0.75, -0.25]],
+                         "scores": zc, "epsilon": 0.2, "solver": {"kind": "pseudo_inverse", "rcond": 1e-10}},
+      "a parameter whose score is always 0 (zero row and column of F), pseudo-inverse",
+      "Pseudo-inverse natural update where F has an exactly zero row and column; the gradient's "
+      "component along it is dropped.", R)
+    X("natural_update", {"theta": [1.0, -1.0], "grads": [[0.5, -1.0], [1.5, 0.25]],
+                         "scores": [[0.0, 0.0], [0.0, 0.0]], "epsilon": 0.1,
+                         "solver": {"kind": "damped", "damping": 0.5}},
+      "all scores zero (F = 0), damped",
+      "Damped natural update with F = 0: u = g / damping.", R)
+    sing_g = [[{"s": 0.0, "a": 0.5, "r": 1.0}]]
+    sing_lg = [[{"s": 2.0, "a": 1.5, "r": 1.0}]]
+    sing_sm = [[{"s": 0, "a": 0, "r": 1.0}, {"s": 0, "a": 0, "r": 0.5}], [{"s": 0, "a": 1, "r": -0.25}]]
+    X("natural_policy_update", {"policy": G, "theta": [0.0, 1.0], "trajectories": sing_g, "gamma": 1.0,
+                                "epsilon": 0.1, "solver": {"kind": "damped", "damping": 0.1}},
+      "one Gaussian trajectory of one step (rank-1 F), damped",
+      "Damped natural policy update from a single one-step trajectory (rank-1 Fisher).", R)
+    X("natural_policy_update", {"policy": LG, "theta": [0.5, 1.0], "trajectories": sing_lg, "gamma": 1.0,
+                                "epsilon": 0.1,
+                                "solver": {"kind": "conjugate_gradient", "max_iters": 10, "tol": 1e-13,
+                                           "damping": 0.25}},
+      "one linear-Gaussian trajectory (rank-1 F), conjugate gradient with damping",
+      "Conjugate-gradient natural policy update with damping on a rank-1 Fisher.", R)
+    X("natural_policy_update", {"policy": {"family": "softmax", "n_states": 1, "n_actions": 2},
+                                "theta": [0.0, 0.0], "trajectories": sing_sm, "gamma": 1.0, "epsilon": 0.1,
+                                "solver": {"kind": "pseudo_inverse", "rcond": 1e-10}},
+      "softmax with one state and two actions (F has rank 1), pseudo-inverse",
+      "Pseudo-inverse natural policy update for a softmax policy, whose Fisher is always singular.", R)
+    X("trust_region_update", {"policy": G, "theta": [0.0, 1.0], "trajectories": sing_g, "gamma": 1.0,
+                              "epsilon": 0.1, "alpha": 0.5, "solver": {"kind": "damped", "damping": 0.1}},
+      "one Gaussian trajectory of one step (rank-1 F), damped, alpha = 0.5",
+      "Trust-region update started from a damped natural step on a rank-1 Fisher.", R)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def build_all(regen=None):
+    b = Builder(regen)
+    if regen is None:
+        build_book(b)
     build_vector_ops(b)
     build_natural_update(b)
     build_policy_ops(b)
     build_natural_policy_update(b)
     build_trust_region(b)
-    build_errors(b)
-    return b.cases
+    if regen is None:
+        build_edges(b)
+        build_errors(b)
+        build_more_errors(b)
+    return b
+
+
+CATEGORIES = ("ref", "f32", "edge", "err", "book")
+CATEGORY_NAMES = ("f64 random", "f32", "edge", "error", "book")
+
+
+def report(cases, out):
+    counts = {}
+    for c in cases:
+        cat = c["id"].split("-")[0]
+        counts.setdefault(c["operation"], dict.fromkeys(CATEGORIES, 0))[cat] += 1
+    out.write("%-26s" % "operation" + "".join("%11s" % n for n in CATEGORY_NAMES) + "%7s\n" % "total")
+    tot = dict.fromkeys(CATEGORIES, 0)
+    for op in OPS:
+        row = counts.get(op, dict.fromkeys(CATEGORIES, 0))
+        out.write("%-26s" % op + "".join("%11d" % row[k] for k in CATEGORIES)
+                  + "%7d\n" % sum(row.values()))
+        for k in CATEGORIES:
+            tot[k] += row[k]
+    out.write("%-26s" % "all" + "".join("%11d" % tot[k] for k in CATEGORIES) + "%7d\n" % len(cases))
+    fl = dict.fromkeys(FLAGS, 0)
+    for c in cases:
+        for f in c["flags"]:
+            fl[f] += 1
+    out.write("flags: " + ", ".join("%s %d" % (f, fl[f]) for f in FLAGS) + "\n")
+    out.write("cases with conditioning: %d\n" % sum(1 for c in cases if "conditioning" in c))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, help="output JSON file")
+    ap.add_argument("--out", help="output JSON file")
     ap.add_argument("--stats", action="store_true", help="report rejected random draws")
+    ap.add_argument("--regen", type=int, metavar="N",
+                    help="rebuild the random case of seed N (its \"source\" is \"generated: seed N\") "
+                         "and print it")
     args = ap.parse_args(argv)
     if mpmath.__version__ != "1.3.0":
         sys.stderr.write("warning: expected mpmath 1.3.0, found %s\n" % mpmath.__version__)
-    cases = build_all()
+    if args.regen is not None:
+        b = build_all(regen=args.regen)
+        if b.found is None:
+            raise SystemExit("no random case family has seed base %d" % (args.regen // SEED_BASE))
+        json.dump(b.found, sys.stdout, indent=1, ensure_ascii=True)
+        sys.stdout.write("\n")
+        return
+    if not args.out:
+        ap.error("--out is required (or --regen N)")
+    cases = build_all().cases
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
     doc = {"generator": GENERATOR, "mpmath": "1.3.0", "dps": DPS, "cases": cases}
     with open(args.out, "w", encoding="utf-8", newline="\n") as f:
         json.dump(doc, f, indent=1, ensure_ascii=True)
         f.write("\n")
-    counts = {}
-    for c in cases:
-        key = c["operation"]
-        counts.setdefault(key, [0, 0, 0])
-        if c["id"].startswith("err-"):
-            counts[key][1] += 1
-        elif c["id"].startswith("book-"):
-            counts[key][2] += 1
-        else:
-            counts[key][0] += 1
-    sys.stderr.write("%-28s %6s %6s %6s\n" % ("operation", "random", "error", "book"))
-    for op in OPS:
-        r, e, bk = counts.get(op, [0, 0, 0])
-        sys.stderr.write("%-28s %6d %6d %6d\n" % (op, r, e, bk))
-    sys.stderr.write("total %d cases\n" % len(cases))
+    report(cases, sys.stderr)
     if args.stats:
         for key in sorted(STATS):
-            sys.stderr.write("rejected %-28s %-40s %d\n" % (key[0], key[1], STATS[key]))
+            sys.stderr.write("rejected %-28s %s %-40s %d\n" % (key[0], key[1], key[2], STATS[key]))
 
 
 if __name__ == "__main__":
