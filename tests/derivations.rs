@@ -122,3 +122,92 @@ fn importance_weights_turn_an_expectation_under_theta_prime_into_one_under_theta
     }
     assert!(close(direct, weighted));
 }
+
+#[test]
+fn linear_gaussian_fisher_by_hyperdual_mixed_partials() {
+    // ∂²/∂θ′ᵢ∂θ′ⱼ D_KL(π_θ ‖ π_θ′) at θ′ = θ with HyperDual64 (one second derivative per pair).
+    // For N(λs, σ²) the Fisher information is diag(s²/σ², 2/σ²).
+    use num_dual::HyperDual64;
+    let (theta, s) = (dvector![-0.7, 0.6], 1.3);
+    let lift = |x: f64| HyperDual64::from_re(x);
+    let t = theta.map(lift);
+    for i in 0..2 {
+        for j in 0..2 {
+            let tp = DVector::from_fn(2, |k, _| {
+                HyperDual64::new(
+                    theta[k],
+                    f64::from(u8::from(k == i)),
+                    f64::from(u8::from(k == j)),
+                    0.0,
+                )
+            });
+            let kl = pgoracle::LinearGaussian.kl(&t, &tp, &lift(s)).unwrap();
+            let s2 = theta[1] * theta[1];
+            let expected = match (i, j) {
+                (0, 0) => s * s / s2,
+                (1, 1) => 2.0 / s2,
+                _ => 0.0,
+            };
+            assert!(
+                (kl.eps1eps2 - expected).abs() < 1e-14,
+                "({i},{j}): {} vs {expected}",
+                kl.eps1eps2
+            );
+        }
+    }
+}
+
+#[test]
+fn score_by_dualvec_gradient() {
+    // ∇θ log π by num-dual's `gradient` (DualVec) equals the hand-derived score of Example 11.3.
+    use num_dual::{DualSVec64, gradient};
+    let theta = SVector::from([0.25, 1.4]);
+    let (a, s) = (-0.9, 0.0);
+    let log_pi = |v: SVector<DualSVec64<2>, 2>| {
+        let v = DVector::from_iterator(2, v.iter().copied());
+        Gaussian
+            .log_density(&v, &DualSVec64::from_re(a), &DualSVec64::from_re(s))
+            .unwrap()
+    };
+    let (_, grad) = gradient(log_pi, &theta);
+    let by_hand = Policy::<f64>::grad_log_density(
+        &Gaussian,
+        &DVector::from_column_slice(theta.as_slice()),
+        &a,
+        &s,
+    )
+    .unwrap();
+    assert!((grad[0] - by_hand[0]).abs() < 1e-15 && (grad[1] - by_hand[1]).abs() < 1e-15);
+}
+
+#[test]
+fn second_order_kl_model_error_is_cubic_eq_12_8() {
+    // |D_KL(π_θ ‖ π_{θ+tΔ}) − ½ t² ΔᵀFΔ| = O(t³): the slope of log error against log t, fitted
+    // by least squares over t = 2⁻³ … 2⁻¹⁰, is 3. F is the autodiff Hessian of the KL at θ.
+    let theta = SVector::from([0.4, 1.1]);
+    let kl = |tp: SVector<Dual2SVec64<2>, 2>| {
+        let t = DVector::from_iterator(2, theta.iter().map(|x| Dual2SVec64::from_re(*x)));
+        let tp = DVector::from_iterator(2, tp.iter().copied());
+        Gaussian.kl(&t, &tp, &Dual2SVec64::from_re(0.0)).unwrap()
+    };
+    let (_, _, f) = hessian(kl, &theta);
+    let delta = SVector::from([0.6, -0.8]);
+    let quadratic = 0.5 * delta.dot(&(f * delta));
+    let theta_d = DVector::from_column_slice(theta.as_slice());
+    let points: Vec<(f64, f64)> = (3..=10)
+        .map(|k| {
+            let t = 0.5f64.powi(k);
+            let moved = &theta_d + DVector::from_column_slice(delta.as_slice()) * t;
+            let exact = Gaussian.kl(&theta_d, &moved, &0.0).unwrap();
+            (t.ln(), (exact - quadratic * t * t).abs().ln())
+        })
+        .collect();
+    let n = points.len() as f64;
+    let (mx, my) = (
+        points.iter().map(|p| p.0).sum::<f64>() / n,
+        points.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let slope = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>()
+        / points.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
+    assert!((slope - 3.0).abs() < 0.1, "fitted slope {slope}");
+}
