@@ -159,3 +159,27 @@ fn clamped_gradient_is_the_autodiff_gradient_of_the_clamped_objective() {
         }
     }
 }
+
+#[test]
+fn density_gradients_match_autodiff_for_every_family() {
+    // ∇π = π ∇log π (the `∇π` of Algorithm 12.6) against forward-mode derivatives of π itself.
+    let theta = dvector![0.4, 1.3];
+    for (s, a) in [(0.7, 0.3), (-1.2, 1.1)] {
+        let by_hand = Policy::<f64>::grad_density(&LinearGaussian, &theta, &a, &s).unwrap();
+        for j in 0..2 {
+            let p = LinearGaussian
+                .density(&seeded(&theta, j), &Dual64::from(a), &Dual64::from(s))
+                .unwrap();
+            assert_close("linear_gaussian ∇π", p.eps, by_hand[j]);
+        }
+    }
+    let table = Softmax::new(2, 3).unwrap();
+    let logits = dvector![0.2, -0.5, 1.0, 0.3, 0.0, -1.2];
+    for (s, a) in [(0usize, 1usize), (1, 2)] {
+        let by_hand = Policy::<f64>::grad_density(&table, &logits, &a, &s).unwrap();
+        for j in 0..6 {
+            let p = table.density(&seeded(&logits, j), &a, &s).unwrap();
+            assert_close("softmax ∇π", p.eps, by_hand[j]);
+        }
+    }
+}
