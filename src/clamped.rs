@@ -31,6 +31,16 @@ pub fn is_clamped<T: Scalar>(w: T, reward_to_go: T, epsilon: T) -> bool {
 ///
 /// # Errors
 /// As [`crate::surrogate_objective`], and `InvalidParameter` for ε ≤ 0.
+///
+/// ```
+/// use nalgebra::dvector;
+/// use pgoracle::{Gaussian, Step, clamped_objective};
+/// // At a = 0, N(0, 0.5²) against N(0, 1) has ratio w = 2 > 1 + ε: min(2·1, 1.2·1) = 1.2.
+/// let trajectories = vec![vec![Step { s: 0.0, a: 0.0, r: 1.0 }]];
+/// let f = clamped_objective(&Gaussian, &dvector![0.0, 1.0], &dvector![0.0, 0.5], &trajectories, 1.0, 0.2)
+///     .unwrap();
+/// assert!((f - 1.2f64).abs() < 1e-15);
+/// ```
 pub fn clamped_objective<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,
@@ -64,6 +74,16 @@ pub fn clamped_objective<T: Scalar, P: Policy<T>>(
 ///
 /// # Errors
 /// As [`clamped_objective`].
+///
+/// ```
+/// use nalgebra::dvector;
+/// use pgoracle::{Gaussian, Step, clamped_gradient};
+/// // Same step as `clamped_objective`'s example: w = 2 > 1 + ε with R > 0 is clamped away.
+/// let trajectories = vec![vec![Step { s: 0.0, a: 0.0, r: 1.0 }]];
+/// let g = clamped_gradient(&Gaussian, &dvector![0.0, 1.0], &dvector![0.0, 0.5], &trajectories, 1.0, 0.2)
+///     .unwrap();
+/// assert_eq!(g, dvector![0.0, 0.0]);
+/// ```
 pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,
@@ -103,6 +123,16 @@ pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
 ///
 /// # Errors
 /// As [`clamped_gradient`], and `InvalidParameter` for α ≤ 0.
+///
+/// ```
+/// use nalgebra::dvector;
+/// use pgoracle::{Gaussian, Step, clamped_update};
+/// // At θ′ = θ every ratio is 1, so the first iteration adds α ∇log π(a) R: for N(0, 1) at
+/// // a = 0.3 with R = 2, ∇log π = [0.3, 0.09 − 1].
+/// let trajectories = vec![vec![Step { s: 0.0, a: 0.3, r: 2.0 }]];
+/// let theta = clamped_update(&Gaussian, &dvector![0.0, 1.0], &trajectories, 1.0, 0.2, 0.1, 1).unwrap();
+/// assert!((theta - dvector![0.06, 1.0 - 0.182]).amax() < 1e-15);
+/// ```
 pub fn clamped_update<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,

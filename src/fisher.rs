@@ -65,6 +65,13 @@ pub(crate) fn fisher_from_score_matrix<T: Scalar>(g: &DMatrix<T>) -> Result<DMat
 
 /// Fisher-vector product F v = Gᵀ(G v) / m without forming F: O(mn) work and memory, the
 /// product the matrix-free conjugate gradient solver uses (footnote 3 of Section 12.3).
+///
+/// ```
+/// use nalgebra::{dmatrix, dvector};
+/// // G = [[1, 2], [3, 0]]: F = GᵀG/2 = [[5, 1], [1, 2]], and F·[1, 1] = [6, 3].
+/// let fv = pgoracle::fisher_vector_product(&dmatrix![1.0, 2.0; 3.0, 0.0], &dvector![1.0, 1.0]);
+/// assert_eq!(fv, dvector![6.0, 3.0]);
+/// ```
 pub fn fisher_vector_product<T: Scalar>(g: &DMatrix<T>, v: &DVector<T>) -> DVector<T> {
     let m = lit::<T>(g.nrows() as f64);
     g.tr_mul(&(g * v)) / m

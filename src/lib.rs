@@ -22,6 +22,7 @@
 pub mod book;
 pub mod clamped;
 pub mod error;
+pub mod figures;
 pub mod fisher;
 pub mod gradient_ascent;
 pub mod kl;
@@ -31,13 +32,16 @@ pub mod linesearch;
 pub mod natural;
 pub mod oracle;
 pub mod policy;
+pub mod problem;
 pub mod restricted;
 pub mod scalar;
+pub mod simulate;
 pub mod solver;
 pub mod surrogate;
 pub mod tolerance;
 pub mod trajectory;
 pub mod trust_region;
+pub mod update_loop;
 pub mod verify;
 
 pub use clamped::{clamp, clamped_gradient, clamped_objective, clamped_update, is_clamped};

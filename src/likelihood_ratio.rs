@@ -13,6 +13,14 @@ use crate::trajectory::{Trajectory, check_trajectories, discounted_return, mean_
 ///
 /// # Errors
 /// Those of [`crate::trajectory::check_trajectories`] and [`Policy::check_theta`].
+///
+/// ```
+/// use pgoracle::book::{example_12_1_theta, example_12_1_trajectories};
+/// use pgoracle::{Gaussian, score};
+/// // Example 12.1, τ₁: ∇log p(τ₁) = [Σa, Σ(a² − 1)] = [2.012, 1.430242] at θ = [0, 1].
+/// let s = score(&Gaussian, &example_12_1_theta::<f64>(), &example_12_1_trajectories()[0]).unwrap();
+/// assert!((s[0] - 2.012).abs() < 1e-12 && (s[1] - 1.430242).abs() < 1e-12);
+/// ```
 pub fn score<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,
@@ -27,6 +35,13 @@ pub fn score<T: Scalar, P: Policy<T>>(
 ///
 /// # Errors
 /// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter`, `NonFiniteResult`.
+///
+/// ```
+/// use pgoracle::book::{example_12_1_theta, example_12_1_trajectories};
+/// use pgoracle::{Gaussian, scores};
+/// let s = scores(&Gaussian, &example_12_1_theta::<f64>(), &example_12_1_trajectories()).unwrap();
+/// assert!((s[1][0] + 0.111).abs() < 1e-12 && (s[1][1] - 7.550609).abs() < 1e-12); // τ₂
+/// ```
 pub fn scores<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,
@@ -71,6 +86,15 @@ pub struct LikelihoodRatioGradient<T: Scalar> {
 /// # Errors
 /// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter` (γ ∉ [0, 1],
 /// σ ≤ 0), `NonFiniteResult`.
+///
+/// ```
+/// use pgoracle::book::{example_12_1_theta, example_12_1_trajectories};
+/// use pgoracle::{Gaussian, likelihood_ratio_gradient};
+/// let lr = likelihood_ratio_gradient(&Gaussian, &example_12_1_theta::<f64>(), &example_12_1_trajectories(), 1.0)
+///     .unwrap();
+/// // Example 12.1 prints ∇U = [2.030, 1.020].
+/// assert!((lr.grad[0] - 2.030).abs() < 5e-4 && (lr.grad[1] - 1.020).abs() < 5e-4);
+/// ```
 pub fn likelihood_ratio_gradient<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,

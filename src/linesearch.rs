@@ -73,6 +73,19 @@ pub enum LinesearchOutcome<T: Scalar> {
 ///
 /// # Errors
 /// `InvalidParameter`/`NonFiniteInput` for the parameters, and any error `evaluate` returns.
+///
+/// ```
+/// use nalgebra::dvector;
+/// use pgoracle::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch};
+/// // f improves everywhere, g(θ′) = ‖θ′ − θ‖²: with ε = 0.01 the first candidate within radius
+/// // 0.1 of θ = 0, starting at distance 1, is 1/16 (four halvings).
+/// let params = LinesearchParams { epsilon: 0.01, alpha: 0.5, max_steps: 100 };
+/// let outcome = linesearch(0.0, &dvector![0.0], &dvector![1.0], &params, |c| {
+///     Ok(Some(SurrogateValues { f: 1.0, g: c[0] * c[0] }))
+/// })
+/// .unwrap();
+/// assert!(matches!(outcome, LinesearchOutcome::Accepted { steps: 4, .. }));
+/// ```
 pub fn linesearch<T, E>(
     f_theta: T,
     theta: &DVector<T>,

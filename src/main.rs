@@ -31,6 +31,15 @@ enum Command {
     Check(CheckArgs),
     /// Regenerate the golden files (byte-identical on every run).
     Golden(GoldenArgs),
+    /// Reproduce Figures 12.1, 12.2, 12.5, 12.6 and 12.7 as SVG + CSV (byte-identical runs).
+    Figures(FiguresArgs),
+}
+
+#[derive(Args)]
+struct FiguresArgs {
+    /// Folder to write the SVG and CSV files into (created if missing).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -81,6 +90,7 @@ fn main() -> ExitCode {
         Some(Command::Eval(args)) => eval(&args),
         Some(Command::Check(args)) => check(&args),
         Some(Command::Golden(args)) => golden(&args),
+        Some(Command::Figures(args)) => figures(&args),
     }
 }
 
@@ -319,6 +329,29 @@ fn golden(args: &GoldenArgs) -> ExitCode {
         }
         Err(message) => {
             eprintln!("pgoracle golden: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `pgoracle figures --out DIR`: writes every figure's SVG and CSV, one path per line on
+/// standard output; exit 1 with the reason on standard error if a figure cannot be made.
+fn figures(args: &FiguresArgs) -> ExitCode {
+    let mut progress = pgoracle::figures::Progress::delayed();
+    match pgoracle::figures::write_all(&args.out, &mut progress) {
+        Ok(paths) => {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            // A closed pipe only loses the listing; the files are written.
+            for path in &paths {
+                if writeln!(out, "{}", path.display()).is_err() {
+                    break;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pgoracle figures: {e}");
             ExitCode::FAILURE
         }
     }

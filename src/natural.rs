@@ -134,6 +134,18 @@ pub(crate) fn natural_step<T: Scalar>(
 ///
 /// # Errors
 /// Those of [`likelihood_ratio_gradient`] and [`natural_update`].
+///
+/// ```
+/// use pgoracle::book::{example_12_1_theta, example_12_1_trajectories};
+/// use pgoracle::{Gaussian, Solver, natural_policy_update};
+/// let step = natural_policy_update(
+///     &Gaussian, &example_12_1_theta::<f64>(), &example_12_1_trajectories(), 1.0, 0.1, &Solver::Exact,
+/// )
+/// .unwrap();
+/// // Example 12.1 / Exercise 12.2: u = [1, 0], θ′ = [0.314, 1].
+/// assert!((step.direction[0] - 1.0).abs() < 1e-12 && step.direction[1].abs() < 1e-12);
+/// assert!((step.theta[0] - 0.314).abs() < 5e-4);
+/// ```
 pub fn natural_policy_update<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,

@@ -60,6 +60,15 @@ pub struct RestrictedUpdate<T: Scalar> {
 ///
 /// # Errors
 /// Those of [`likelihood_ratio_gradient`] and [`restricted_step`].
+///
+/// ```
+/// use nalgebra::dvector;
+/// use pgoracle::{Gaussian, Step, restricted_update};
+/// // One step a = 1, r = 1 under N(0, 1): ∇log π = [1, 0], so u = [1, 0] and θ′ = θ + √(2ε)[1, 0].
+/// let trajectories = vec![vec![Step { s: 0.0, a: 1.0, r: 1.0 }]];
+/// let update = restricted_update(&Gaussian, &dvector![0.0, 1.0], &trajectories, 1.0, 0.5).unwrap();
+/// assert_eq!(update.theta, dvector![1.0, 1.0]);
+/// ```
 pub fn restricted_update<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,

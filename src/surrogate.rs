@@ -14,6 +14,14 @@ use crate::trajectory::{Step, Trajectory, check_trajectories, discounts, rewards
 /// # Errors
 /// `ZeroProbability` when log π_θ(a | s) = −∞ (π_θ(a | s) = 0 even in log space),
 /// `NonFiniteResult` when the ratio overflows, and the policy's θ checks.
+///
+/// ```
+/// use nalgebra::dvector;
+/// use pgoracle::{Gaussian, likelihood_ratio};
+/// // N(0.5, 1) against N(0, 1) at a = 0: w = exp(−0.5²/2).
+/// let w = likelihood_ratio(&Gaussian, &dvector![0.0, 1.0], &dvector![0.5, 1.0], &0.0, &0.0).unwrap();
+/// assert!((w - (-0.125f64).exp()).abs() < 1e-15);
+/// ```
 pub fn likelihood_ratio<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,
@@ -94,6 +102,14 @@ where
 /// # Errors
 /// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter` (γ, σ),
 /// `ZeroProbability`, `NonFiniteResult`.
+///
+/// ```
+/// use pgoracle::book::{example_12_1_theta, example_12_1_trajectories};
+/// use pgoracle::{Gaussian, surrogate_objective};
+/// let theta = example_12_1_theta::<f64>();
+/// let f = surrogate_objective(&Gaussian, &theta, &theta, &example_12_1_trajectories(), 1.0).unwrap();
+/// assert!((f - 1.485).abs() < 5e-4); // Example 12.1: f(θ, θ) = 1.485
+/// ```
 pub fn surrogate_objective<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,
@@ -115,6 +131,16 @@ pub fn surrogate_objective<T: Scalar, P: Policy<T>>(
 ///
 /// # Errors
 /// As [`surrogate_objective`].
+///
+/// ```
+/// use nalgebra::dvector;
+/// use pgoracle::{Gaussian, Step, surrogate_constraint};
+/// // One step: D_KL(N(0, 1) ‖ N(0.5, 1)) = 0.5²/2 = 0.125.
+/// let trajectories = vec![vec![Step { s: 0.0, a: 0.0, r: 1.0 }]];
+/// let g = surrogate_constraint(&Gaussian, &dvector![0.0, 1.0], &dvector![0.5, 1.0], &trajectories, 1.0)
+///     .unwrap();
+/// assert!((g - 0.125f64).abs() < 1e-15);
+/// ```
 pub fn surrogate_constraint<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,
@@ -134,6 +160,18 @@ pub fn surrogate_constraint<T: Scalar, P: Policy<T>>(
 ///
 /// # Errors
 /// As [`surrogate_objective`], and `InvalidParameter` for β < 0.
+///
+/// ```
+/// use nalgebra::dvector;
+/// use pgoracle::{Gaussian, Step, kl_penalty_objective};
+/// // f = w·R = exp(−0.125)·1, g = 0.125, β = 2: f − βg.
+/// let trajectories = vec![vec![Step { s: 0.0, a: 0.0, r: 1.0 }]];
+/// let value = kl_penalty_objective(
+///     &Gaussian, &dvector![0.0, 1.0], &dvector![0.5, 1.0], &trajectories, 1.0, 2.0,
+/// )
+/// .unwrap();
+/// assert!((value - ((-0.125f64).exp() - 2.0 * 0.125)).abs() < 1e-15);
+/// ```
 pub fn kl_penalty_objective<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,

@@ -36,6 +36,20 @@ pub struct TrustRegionStep<T: Scalar> {
 ///
 /// # Errors
 /// Those of [`natural_policy_update`], [`surrogate_objective`] and [`LinesearchParams::check`].
+///
+/// ```
+/// use pgoracle::book::{example_12_1_theta, example_12_1_trajectories};
+/// use pgoracle::{Gaussian, LinesearchOutcome, LinesearchParams, Solver, trust_region_update};
+/// let params = LinesearchParams { epsilon: 0.1, alpha: 0.5, max_steps: 100 };
+/// let step = trust_region_update(
+///     &Gaussian, &example_12_1_theta::<f64>(), &example_12_1_trajectories(), 1.0, &params, &Solver::Exact,
+/// )
+/// .unwrap();
+/// // Example 12.1: θ′ is accepted with no shrink, f(θ′) = 2.110, g(θ′) = 0.049.
+/// let LinesearchOutcome::Accepted { steps, values, .. } = step.outcome else { panic!() };
+/// assert_eq!(steps, 0);
+/// assert!((values.f - 2.110).abs() < 5e-4 && (values.g - 0.049).abs() < 5e-4);
+/// ```
 pub fn trust_region_update<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,

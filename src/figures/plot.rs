@@ -1,0 +1,171 @@
+//! Drawing helpers shared by the figures: an SVG rendered into a string with plotters, the
+//! θ-plane chart, arrows and the clipping of segments to the visible box.
+//!
+//! Text is written as SVG `<text>` elements (font family `sans-serif`) and laid out with
+//! plotters' built-in size estimate (no font backend is compiled in), so the bytes of every
+//! SVG depend only on the data, never on the fonts installed on the machine.
+
+use std::ops::Range;
+
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+use super::error::FigureError;
+
+/// The drawing area of one SVG.
+pub(super) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// A 2-D chart with f64 axes.
+pub(super) type Chart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The font family written into the SVG (the viewer picks its sans-serif face).
+pub(super) const FONT: &str = "sans-serif";
+
+/// Series colours (the first colours of matplotlib's "tab10" palette).
+pub(super) const COLOURS: [RGBColor; 4] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+];
+
+/// Light grey for reference curves drawn behind the data.
+pub(super) const REFERENCE: RGBColor = RGBColor(175, 175, 175);
+
+/// Renders an SVG of `size` pixels on a white background into a string.
+pub(super) fn render_svg(
+    figure: &'static str,
+    size: (u32, u32),
+    draw: impl FnOnce(&Area<'_>) -> Result<(), FigureError>,
+) -> Result<String, FigureError> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        root.fill(&WHITE).map_err(FigureError::plot(figure))?;
+        draw(&root)?;
+        root.present().map_err(FigureError::plot(figure))?;
+    }
+    Ok(text)
+}
+
+/// A chart on `area` with a caption, axis descriptions and a light mesh.
+pub(super) fn chart<'a, 'b>(
+    figure: &'static str,
+    area: &'a Area<'b>,
+    caption: &str,
+    (x, y): (Range<f64>, Range<f64>),
+    (x_desc, y_desc): (&str, &str),
+) -> Result<Chart<'a, 'b>, FigureError> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 17))
+        .margin(12)
+        .x_label_area_size(38)
+        .y_label_area_size(48)
+        .build_cartesian_2d(x, y)
+        .map_err(FigureError::plot(figure))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .light_line_style(RGBColor(238, 238, 238))
+        .label_style((FONT, 13))
+        .draw()
+        .map_err(FigureError::plot(figure))?;
+    Ok(chart)
+}
+
+/// The optimal policy parameterization θ = [−1, 0] as a black dot (Figures 12.1, 12.2, 12.5).
+pub(super) fn draw_optimum(
+    figure: &'static str,
+    chart: &mut Chart<'_, '_>,
+) -> Result<(), FigureError> {
+    chart
+        .draw_series(std::iter::once(Circle::new((-1.0, 0.0), 5, BLACK.filled())))
+        .map_err(FigureError::plot(figure))?
+        .label("optimum [−1, 0]")
+        .legend(|(x, y)| Circle::new((x + 10, y), 4, BLACK.filled()));
+    Ok(())
+}
+
+/// Pixels per unit along x and y in `chart` (y grows downwards in pixels).
+pub(super) fn pixel_scale(chart: &Chart<'_, '_>, (x, y): (&Range<f64>, &Range<f64>)) -> (f64, f64) {
+    let (w, h) = chart.plotting_area().dim_in_pixel();
+    (
+        f64::from(w) / (x.end - x.start),
+        f64::from(h) / (y.end - y.start),
+    )
+}
+
+/// An arrow of `length` pixels at `at`, pointing along (dx, dy) in data units as it appears on
+/// screen (`scale` from [`pixel_scale`]): a shaft and a two-stroke head drawn as one path.
+/// The arrow is laid out in pixels and mapped back to data units (the map is linear), so
+/// every arrow has the same length on screen. A zero or non-finite direction gives `None`.
+pub(super) fn arrow(
+    at: (f64, f64),
+    (dx, dy): (f64, f64),
+    (sx, sy): (f64, f64),
+    length: f64,
+    style: ShapeStyle,
+) -> Option<PathElement<(f64, f64)>> {
+    // Screen direction (pixels; y grows downwards).
+    let (px, py) = (dx * sx, -dy * sy);
+    let norm = px.hypot(py);
+    if !(norm.is_finite() && norm > 0.0) {
+        return None;
+    }
+    let (ux, uy) = (px / norm, py / norm);
+    let tip = (ux * length, uy * length);
+    let head = 0.35 * length;
+    // The head strokes go back from the tip at ±25° to the shaft.
+    let (c, s) = (25f64.to_radians().cos(), 25f64.to_radians().sin());
+    let left = (
+        tip.0 - head * (ux * c - uy * s),
+        tip.1 - head * (uy * c + ux * s),
+    );
+    let right = (
+        tip.0 - head * (ux * c + uy * s),
+        tip.1 - head * (uy * c - ux * s),
+    );
+    let data = |(x, y): (f64, f64)| (at.0 + x / sx, at.1 - y / sy);
+    let path = vec![at, data(tip), data(left), data(tip), data(right)];
+    Some(PathElement::new(path, style))
+}
+
+/// The part of the segment p → q inside the box `x × y` (Liang–Barsky), or `None`.
+pub(super) fn clip_segment(
+    p: (f64, f64),
+    q: (f64, f64),
+    (x, y): (&Range<f64>, &Range<f64>),
+) -> Option<((f64, f64), (f64, f64))> {
+    let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+    let mut t0: f64 = 0.0;
+    let mut t1: f64 = 1.0;
+    for (denominator, numerator) in [
+        (-dx, p.0 - x.start),
+        (dx, x.end - p.0),
+        (-dy, p.1 - y.start),
+        (dy, y.end - p.1),
+    ] {
+        if denominator == 0.0 {
+            if numerator < 0.0 {
+                return None;
+            }
+        } else {
+            let t = numerator / denominator;
+            if denominator < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+        }
+    }
+    if t0 > t1 || !t0.is_finite() || !t1.is_finite() {
+        return None;
+    }
+    Some((
+        (p.0 + t0 * dx, p.1 + t0 * dy),
+        (p.0 + t1 * dx, p.1 + t1 * dy),
+    ))
+}

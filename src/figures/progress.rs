@@ -1,0 +1,62 @@
+//! A progress bar (indicatif) that appears only when generating the figures takes longer than
+//! a couple of seconds, and only on an interactive terminal.
+
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How long a run must last before its progress bar is drawn.
+const DELAY: Duration = Duration::from_secs(2);
+
+/// Progress of `pgoracle figures`, counted in units of work (one per figure part).
+pub struct Progress {
+    bar: ProgressBar,
+    start: Instant,
+    visible: bool,
+    enabled: bool,
+}
+
+impl Progress {
+    /// Progress that is never drawn (tests, library use).
+    pub fn hidden() -> Self {
+        Progress {
+            bar: ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()),
+            start: Instant::now(),
+            visible: false,
+            enabled: false,
+        }
+    }
+
+    /// Progress drawn on standard error once the run has lasted two seconds; indicatif keeps
+    /// it hidden when standard error is not a terminal (CI logs, pipes, tests).
+    pub fn delayed() -> Self {
+        let progress = Progress {
+            enabled: true,
+            ..Progress::hidden()
+        };
+        if let Ok(style) = ProgressStyle::with_template("{msg:24} [{bar:30}] {pos}/{len}") {
+            progress.bar.set_style(style);
+        }
+        progress
+    }
+
+    /// Adds `units` to the expected amount of work.
+    pub(super) fn expect(&self, units: u64) {
+        self.bar.inc_length(units);
+    }
+
+    /// Marks one unit of work done, with a short description of what is being computed.
+    pub(super) fn tick(&mut self, message: &'static str) {
+        if self.enabled && !self.visible && self.start.elapsed() >= DELAY {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.visible = true;
+        }
+        self.bar.set_message(message);
+        self.bar.inc(1);
+    }
+
+    /// Removes the bar (if it was drawn).
+    pub(super) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
