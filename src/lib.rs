@@ -12,6 +12,9 @@
 //! | 12.4 Trust region | Eqs. 12.14–12.20, Alg. 12.5 | [`surrogate`], [`linesearch`](mod@linesearch), [`trust_region`] |
 //! | 12.5 Clamped surrogate | Eqs. 12.21–12.24, Alg. 12.6 | [`clamped`] |
 //! | Exercise 12.3, App. A.10 | KL divergences | [`kl`] |
+//! | Examples 11.1, App. F.5 | problems, rollouts, update loops | [`problem`], [`simulate`], [`update_loop`] |
+//! | Figures 12.1–12.7 | SVG + CSV reproductions | [`figures`] |
+//! | oracle interface | JSON cases, golden files, `check` | [`oracle`] |
 //!
 //! The numerical core is generic over `T: nalgebra::RealField + Copy` ([`Scalar`]): it runs
 //! in `f32`, `f64` and num-dual's dual numbers. Where the book's code would return NaN,
