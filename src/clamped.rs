@@ -26,6 +26,8 @@ pub fn is_clamped<T: Scalar>(w: T, reward_to_go: T, epsilon: T) -> bool {
 /// Clamped surrogate objective, Eq. (12.22), with Q_θ(s, a) estimated by the reward-to-go as
 /// the book's code does, averaged like Algorithm 12.6's gradient:
 ///
+/// $$\mathbb{E}\left[\min\left(\frac{\pi\_{\theta^{\prime}}(a \mid s)}{\pi\_\theta(a \mid s)} A\_\theta(s, a), \operatorname{clamp}\left(\frac{\pi\_{\theta^{\prime}}(a \mid s)}{\pi\_\theta(a \mid s)}, 1 - \epsilon, 1 + \epsilon\right) A\_\theta(s, a)\right)\right]$$
+///
 /// mean_τ mean_k min(w_k R(τ,k), clamp(w_k, 1 − ε, 1 + ε) R(τ,k)),
 /// w_k = π_θ′(a_k | s_k)/π_θ(a_k | s_k).
 ///
@@ -66,6 +68,8 @@ pub fn clamped_objective<T: Scalar, P: Policy<T>>(
 
 /// Gradient of the clamped objective with respect to θ′, Eq. (12.23) and `clamped_gradient`
 /// of Algorithm 12.6:
+///
+/// $$\nabla\_{\theta^{\prime}} f(\theta, \theta^{\prime}) = \mathbb{E}\_{s \sim b\_{\gamma,\theta}}\left[\mathbb{E}\_{a \sim \pi\_\theta(\cdot \mid s)}\left[\frac{\nabla\_{\theta^{\prime}} \pi\_{\theta^{\prime}}(a \mid s)}{\pi\_\theta(a \mid s)} Q\_\theta(s, a)\right]\right]$$
 ///
 /// mean_τ mean_k [0 if clamped, else ∇π_θ′(a_k | s_k) R(τ,k) / π_θ(a_k | s_k)],
 ///
@@ -116,6 +120,8 @@ pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
 
 /// Clamped surrogate policy update, `update` of Algorithm 12.6: starting from θ′ = θ, apply
 /// θ′ ← θ′ + α · clamped_gradient(θ, θ′) `k_max` times on the same trajectories.
+///
+/// $$\theta^{\prime} \leftarrow \theta^{\prime} + \alpha \nabla\_{\theta^{\prime}} f\_{\mathrm{clamped}}(\theta, \theta^{\prime}) \quad (k\_{\max} \text{ times})$$
 ///
 /// `k_max` ≤ [`MAX_ITERATIONS`]; an exact fixed point ends the loop early (same result).
 /// As in the book the result may leave the policy's domain on the last iteration (σ ≤ 0);

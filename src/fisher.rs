@@ -28,6 +28,8 @@ pub fn score_matrix<T: Scalar>(scores: &[DVector<T>]) -> Result<DMatrix<T>> {
 
 /// Empirical Fisher information, Eq. (12.10) as Algorithm 12.4 estimates it:
 ///
+/// $$\mathbf{F}\_\theta = \mathbb{E}\_\tau\left[\nabla \log p(\tau \mid \theta) \nabla \log p(\tau \mid \theta)^\top\right] \approx \frac{1}{m} \sum\_{i=1}^{m} \nabla \log p(\tau^{(i)}) \nabla \log p(\tau^{(i)})^\top$$
+///
 /// F_θ ≈ (1/m) Σ_{i=1}^{m} ∇log p(τ⁽ⁱ⁾) ∇log p(τ⁽ⁱ⁾)ᵀ = GᵀG / m.
 ///
 /// The result is exactly symmetric (the lower triangle is copied from the upper).

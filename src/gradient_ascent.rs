@@ -11,6 +11,8 @@ use crate::scalar::{
 
 /// Gradient ascent update, Eq. (12.1) and Algorithm 12.1:
 ///
+/// $$\theta \leftarrow \theta + \alpha \nabla U(\theta)$$
+///
 /// θ ← θ + α ∇U(θ), with step factor α > 0.
 ///
 /// # Errors
@@ -35,6 +37,8 @@ pub fn gradient_ascent<T: Scalar>(
 }
 
 /// Gradient scaling, Algorithm 12.2:
+///
+/// $$\operatorname{scale}(\nabla, L) = \min\left(\frac{L}{\lVert \nabla \rVert\_2}, 1\right) \nabla$$
 ///
 /// scale_gradient(∇, L) = min(L / ‖∇‖₂, 1) ∇.
 ///
@@ -63,6 +67,8 @@ pub fn scale_gradient<T: Scalar>(grad: &DVector<T>, l2_max: T) -> Result<DVector
 }
 
 /// Gradient clipping, Algorithm 12.2: elementwise clamp(∇ᵢ, a, b) = min(max(∇ᵢ, a), b).
+///
+/// $$\operatorname{clip}(\nabla, a, b)\_i = \min(\max(\nabla\_i, a), b)$$
 ///
 /// # Errors
 /// `EmptyInput`, `NonFiniteInput` (also for infinite bounds), `InvalidParameter` (lo > hi; the

@@ -12,6 +12,8 @@ use crate::tolerance::epsilon;
 
 /// Categorical KL divergence with the natural logarithm (Exercise 12.3):
 ///
+/// $$D\_{\mathrm{KL}}(P \;\Vert\; Q) = \sum\_x P(x) \log \frac{P(x)}{Q(x)}$$
+///
 /// D_KL(P ‖ Q) = Σ_x P(x) log(P(x)/Q(x)), with 0·log(0/q) = 0.
 ///
 /// Each term is evaluated as p·log1p((p − q)/q) when p/q ∈ (0.5, 1.5), accurate when p ≈ q,
@@ -76,6 +78,8 @@ fn check_probability_vector<T: Scalar>(v: &DVector<T>, field: &str) -> Result<()
 }
 
 /// KL divergence between univariate normals in closed form:
+///
+/// $$D\_{\mathrm{KL}}\left(\mathcal{N}(\mu\_p, \sigma\_p^2) \;\Vert\; \mathcal{N}(\mu\_q, \sigma\_q^2)\right) = \log\frac{\sigma\_q}{\sigma\_p} + \frac{\sigma\_p^2 + (\mu\_p - \mu\_q)^2}{2\sigma\_q^2} - \frac{1}{2}$$
 ///
 /// D_KL(N(μ_p, σ_p²) ‖ N(μ_q, σ_q²)) = log(σ_q/σ_p) + (σ_p² + (μ_p − μ_q)²)/(2σ_q²) − ½.
 ///

@@ -11,6 +11,8 @@ use crate::trajectory::{Trajectory, check_trajectories, discounted_return, mean_
 /// Score of a trajectory, ∇_θ log p(τ | θ) = Σ_{k=1}^{d} ∇_θ log π_θ(a_k | s_k)
 /// (the transition terms of log p(τ | θ) do not depend on θ).
 ///
+/// $$\nabla\_\theta \log p(\tau \mid \theta) = \sum\_{k=1}^{d} \nabla\_\theta \log \pi\_\theta(a^{(k)} \mid s^{(k)})$$
+///
 /// # Errors
 /// Those of [`crate::trajectory::check_trajectories`] and [`Policy::check_theta`].
 ///
@@ -82,6 +84,8 @@ pub struct LikelihoodRatioGradient<T: Scalar> {
 }
 
 /// Likelihood-ratio gradient estimate from trajectories (see [`LikelihoodRatioGradient`]).
+///
+/// $$\nabla U(\tau) = \nabla \log p(\tau) R(\tau), \qquad R(\tau) = \sum\_{k=1}^{d} r^{(k)} \gamma^{k-1}$$
 ///
 /// # Errors
 /// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter` (γ ∉ [0, 1],

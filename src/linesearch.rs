@@ -62,6 +62,8 @@ pub enum LinesearchOutcome<T: Scalar> {
 
 /// Backtracking line search of Algorithm 12.5 (Eq. 12.20).
 ///
+/// $$\theta^{\prime} \leftarrow \theta + \alpha(\theta^{\prime} - \theta) \quad \text{while } g(\theta, \theta^{\prime}) > \epsilon \text{ or } f(\theta, \theta^{\prime}) \le f(\theta, \theta)$$
+///
 /// Starting from θ′ = `theta_prime`, while g(θ, θ′) > ε or f(θ, θ′) ≤ f(θ, θ):
 /// θ′ ← θ + α(θ′ − θ). Acceptance needs strict improvement, as in the book.
 ///

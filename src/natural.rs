@@ -29,6 +29,8 @@ pub struct NaturalStep<T: Scalar> {
 /// The `natural_update` helper of Algorithm 12.4, Eqs. (12.12)–(12.13): the solution of
 /// maximize ∇U(θ)ᵀ(θ′ − θ) subject to ½(θ′ − θ)ᵀF_θ(θ′ − θ) = ε (Eq. 12.11),
 ///
+/// $$\mathbf{u} = \mathbf{F}\_\theta^{-1} \nabla U(\theta), \qquad \theta^{\prime} = \theta + \mathbf{u} \sqrt{\frac{2\epsilon}{\nabla U(\theta)^\top \mathbf{u}}}$$
+///
 /// g = meanᵢ `grads[i]`, F = meanᵢ `scores[i]` `scores[i]`ᵀ, u = F⁻¹ g,
 /// θ′ = θ + u √(2ε / gᵀu).
 ///
@@ -131,6 +133,8 @@ pub(crate) fn natural_step<T: Scalar>(
 
 /// Natural policy update from sampled trajectories, Algorithm 12.4: scores ∇log p(τ) and
 /// gradients ∇U(τ) = ∇log p(τ) R(τ) from the trajectories, then [`natural_update`].
+///
+/// $$\mathbf{F}\_\theta \approx \frac{1}{m} \sum\_{i} \nabla \log p(\tau^{(i)}) \nabla \log p(\tau^{(i)})^\top, \qquad \nabla U(\theta) \approx \frac{1}{m} \sum\_{i} \nabla \log p(\tau^{(i)}) R(\tau^{(i)})$$
 ///
 /// # Errors
 /// Those of [`likelihood_ratio_gradient`] and [`natural_update`].

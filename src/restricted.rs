@@ -13,6 +13,8 @@ use crate::trajectory::Trajectory;
 /// Restricted step, Eq. (12.6): the solution of
 /// maximize ∇U(θ)ᵀ(θ′ − θ) subject to ½(θ′ − θ)ᵀ I (θ′ − θ) = ε (Eq. 12.5),
 ///
+/// $$\theta^{\prime} = \theta + \mathbf{u} \sqrt{\frac{2\epsilon}{\mathbf{u}^\top \mathbf{u}}} = \theta + \sqrt{2\epsilon} \frac{\mathbf{u}}{\lVert \mathbf{u} \rVert}$$
+///
 /// θ′ = θ + u √(2ε / uᵀu) = θ + √(2ε) u / ‖u‖, with u = ∇U(θ).
 ///
 /// pgoracle evaluates the right-hand form with an overflow-free norm, so gradients with
@@ -57,6 +59,8 @@ pub struct RestrictedUpdate<T: Scalar> {
 
 /// Restricted policy update from sampled trajectories, Algorithm 12.3:
 /// u = mean_τ ∇log p(τ) R(τ), then the restricted step of Eq. (12.6).
+///
+/// $$\mathbf{u} = \frac{1}{m} \sum\_{i=1}^{m} \nabla \log p(\tau^{(i)}) R(\tau^{(i)}), \qquad \theta^{\prime} = \theta + \mathbf{u} \sqrt{\frac{2\epsilon}{\mathbf{u}^\top \mathbf{u}}}$$
 ///
 /// # Errors
 /// Those of [`likelihood_ratio_gradient`] and [`restricted_step`].

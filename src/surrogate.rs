@@ -11,6 +11,8 @@ use crate::trajectory::{Step, Trajectory, check_trajectories, discounts, rewards
 /// Likelihood ratio w = π_θ′(a | s) / π_θ(a | s), computed as exp(log π_θ′ − log π_θ) so that
 /// densities that underflow separately still give their ratio.
 ///
+/// $$w = \frac{\pi\_{\theta^{\prime}}(a \mid s)}{\pi\_\theta(a \mid s)} = \exp\left(\log \pi\_{\theta^{\prime}}(a \mid s) - \log \pi\_\theta(a \mid s)\right)$$
+///
 /// # Errors
 /// `ZeroProbability` when log π_θ(a | s) = −∞ (π_θ(a | s) = 0 even in log space),
 /// `NonFiniteResult` when the ratio overflows, and the policy's θ checks.
@@ -94,6 +96,8 @@ where
 
 /// Surrogate objective, Eq. (12.18) as estimated by `surrogate_objective` of Algorithm 12.5:
 ///
+/// $$f(\theta, \theta^{\prime}) = \mathbb{E}\_{s \sim b\_{\gamma,\theta}}\left[\mathbb{E}\_{a \sim \pi\_\theta(\cdot \mid s)}\left[\frac{\pi\_{\theta^{\prime}}(a \mid s)}{\pi\_\theta(a \mid s)} Q\_\theta(s, a)\right]\right]$$
+///
 /// f(θ, θ′) ≈ mean_τ mean_k [π_θ′(a_k | s_k)/π_θ(a_k | s_k)] R(τ, k),
 ///
 /// with Q_θ(s_k, a_k) estimated by the reward-to-go R(τ, k) = Σ_{ℓ≥k} r_ℓ γ^(ℓ−1), discounted
@@ -127,6 +131,8 @@ pub fn surrogate_objective<T: Scalar, P: Policy<T>>(
 
 /// Surrogate constraint, Eq. (12.19) as estimated by `surrogate_constraint` of Algorithm 12.5:
 ///
+/// $$g(\theta, \theta^{\prime}) = \mathbb{E}\_{s \sim b\_{\gamma,\theta}}\left[D\_{\mathrm{KL}}\left(\pi\_\theta(\cdot \mid s) \;\Vert\; \pi\_{\theta^{\prime}}(\cdot \mid s)\right)\right] \le \epsilon$$
+///
 /// g(θ, θ′) ≈ mean_τ mean_k D_KL(π_θ(·|s_k) ‖ π_θ′(·|s_k)) γ^(k−1).
 ///
 /// # Errors
@@ -157,6 +163,8 @@ pub fn surrogate_constraint<T: Scalar, P: Policy<T>>(
 
 /// KL-penalty objective, Eq. (12.24): the surrogate objective minus β times the surrogate
 /// constraint, f(θ, θ′) − β g(θ, θ′), with β ≥ 0.
+///
+/// $$\mathbb{E}\left[\frac{\pi\_{\theta^{\prime}}(a \mid s)}{\pi\_\theta(a \mid s)} A\_\theta(s, a) - \beta D\_{\mathrm{KL}}\left(\pi\_\theta(\cdot \mid s) \;\Vert\; \pi\_{\theta^{\prime}}(\cdot \mid s)\right)\right]$$
 ///
 /// # Errors
 /// As [`surrogate_objective`], and `InvalidParameter` for β < 0.

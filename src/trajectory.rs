@@ -27,12 +27,16 @@ pub type Trajectory<S, A, T> = Vec<Step<S, A, T>>;
 pub type PolicyTrajectory<T, P> = Trajectory<<P as Policy<T>>::State, <P as Policy<T>>::Action, T>;
 
 /// Discounted return R(τ) = Σ_{k=1}^{d} r_k γ^(k−1) (Algorithms 12.3 and 12.4).
+///
+/// $$R(\tau) = \sum\_{k=1}^{d} r^{(k)} \gamma^{k-1}$$
 pub fn discounted_return<S, A, T: Scalar>(tau: &[Step<S, A, T>], gamma: T) -> T {
     reward_to_go(tau, 1, gamma)
 }
 
 /// Reward-to-go R(τ, j) = Σ_{k=j}^{d} r_k γ^(k−1), discounted from the **first** step
 /// (Algorithms 12.5 and 12.6, footnote 7; book-code-notes §2). `j` is 1-based; j > d gives 0.
+///
+/// $$R(\tau, j) = \sum\_{k=j}^{d} r^{(k)} \gamma^{k-1}$$
 pub fn reward_to_go<S, A, T: Scalar>(tau: &[Step<S, A, T>], j: usize, gamma: T) -> T {
     rewards_to_go(tau, gamma)
         .get(j.saturating_sub(1))

@@ -26,6 +26,8 @@ pub struct TrustRegionStep<T: Scalar> {
 
 /// Trust region policy optimization update, Algorithm 12.5:
 ///
+/// $$\theta^{\prime} = \theta + \mathbf{u} \sqrt{\frac{2\epsilon}{\nabla U(\theta)^\top \mathbf{u}}}, \quad \text{then } \theta^{\prime} \leftarrow \theta + \alpha(\theta^{\prime} - \theta) \text{ until } g \le \epsilon \text{ and } f(\theta, \theta^{\prime}) > f(\theta, \theta)$$
+///
 /// 1. θ′ from the natural policy update (Algorithm 12.4) with the chosen solver;
 /// 2. f(θ′) = surrogate objective (Eq. 12.18), g(θ′) = surrogate constraint (Eq. 12.19), both
 ///    from the same trajectories (no new rollouts);
