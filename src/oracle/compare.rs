@@ -117,19 +117,20 @@ pub fn compare_field(
     };
     if expected.is_null() || expected.is_boolean() || EXACT_FIELDS.contains(&field) {
         let equal = match (expected, got) {
-            (Value::Number(a), Value::Number(b)) => {
-                parse_value(&Value::Number(a.clone())) == parse_value(&Value::Number(b.clone()))
-            }
+            (Value::Number(_), Value::Number(_)) => parse_value(expected) == parse_value(got),
             (a, b) => a == b,
         };
-        let mut c = unusable(field, if equal { "" } else { "must be equal" });
-        c.ok = equal;
-        c.abs_error = if equal { 0.0 } else { f64::INFINITY };
-        c.rel_error = c.abs_error;
-        if equal {
-            c.reason = None;
-        }
-        return c;
+        return if equal {
+            FieldComparison {
+                ok: true,
+                abs_error: 0.0,
+                rel_error: 0.0,
+                reason: None,
+                ..unusable(field, "")
+            }
+        } else {
+            unusable(field, "must be equal")
+        };
     }
     let (mut e, mut es) = (Vec::new(), Vec::new());
     let (mut g, mut gs) = (Vec::new(), Vec::new());
@@ -151,21 +152,17 @@ pub fn compare_field(
             worst = (i, d);
         }
     }
-    let abs_error = worst.1;
+    let (i, abs_error) = worst;
     let rel_error = if scale > 0.0 {
         abs_error / scale
     } else {
         abs_error
     };
-    let (i, _) = worst;
+    let bound = rel * if scale > 0.0 { scale } else { 1.0 };
     FieldComparison {
         field: field.to_string(),
-        ok: abs_error <= rel * scale.max(if scale > 0.0 { scale } else { 1.0 }),
-        index: if e.len() > 1 || !es.is_empty() {
-            Some(i)
-        } else {
-            None
-        },
+        ok: abs_error <= bound,
+        index: (!es.is_empty()).then_some(i),
         expected: e.get(i).copied(),
         got: g.get(i).copied(),
         abs_error,
