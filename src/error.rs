@@ -67,13 +67,14 @@ pub enum PgError {
         /// Where the zero probability occurs.
         field: String,
     },
-    /// An iterative solver missed its tolerance and was asked to be strict.
-    #[error("no convergence after {iterations} iterations: residual {residual}")]
+    /// An iterative solver missed its tolerance (the conjugate gradient solver when asked to be
+    /// strict) or a decomposition did not converge within its iteration cap.
+    #[error("no convergence after {iterations} iterations: {detail}")]
     NoConvergence {
-        /// Iterations performed.
+        /// Iterations performed (or the cap).
         iterations: usize,
-        /// Final residual norm ‖r‖.
-        residual: String,
+        /// What did not converge, with the final residual where there is one.
+        detail: String,
     },
     /// A finite input whose result overflows (or is otherwise non-finite).
     #[error("non-finite result in `{field}`")]

@@ -155,7 +155,7 @@ fn solve_exact<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>) -> Result<DVector<T>> 
         .try_symmetric_eigen(epsilon::<T>(), max_sweeps(n))
         .ok_or_else(|| PgError::NoConvergence {
             iterations: max_sweeps(n),
-            residual: "symmetric eigendecomposition of F did not converge".into(),
+            detail: "symmetric eigendecomposition of F".into(),
         })?
         .eigenvalues;
     let max = eig.iter().fold(T::zero(), |m, x| m.max(x.abs()));
@@ -213,7 +213,7 @@ fn solve_pseudo_inverse<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, rcond: T) -> 
         .try_symmetric_eigen(epsilon::<T>(), max_sweeps(n))
         .ok_or_else(|| PgError::NoConvergence {
             iterations: max_sweeps(n),
-            residual: "symmetric eigendecomposition of F did not converge".into(),
+            detail: "symmetric eigendecomposition of F".into(),
         })?;
     let sigma_max = eig
         .eigenvalues
@@ -272,7 +272,7 @@ fn solve_cg<T: Scalar>(
     if params.strict && !converged {
         return Err(PgError::NoConvergence {
             iterations,
-            residual: format!("{residual}"),
+            detail: format!("conjugate gradient residual ‖r‖ = {residual}"),
         });
     }
     Ok((u, info))
