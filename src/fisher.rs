@@ -3,7 +3,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::error::{PgError, Result};
-use crate::limits::MAX_EXPLICIT_PARAMS;
+use crate::limits::check_explicit_size;
 use crate::scalar::{Scalar, check_finite_vec, finite_matrix, lit};
 
 /// The m × n score matrix G whose rows are the trajectory scores ∇log p(τ⁽ⁱ⁾)ᵀ, after
@@ -49,16 +49,7 @@ pub fn fisher<T: Scalar>(scores: &[DVector<T>]) -> Result<DMatrix<T>> {
 
 /// GᵀG / m for a checked score matrix G (m × n).
 pub(crate) fn fisher_from_score_matrix<T: Scalar>(g: &DMatrix<T>) -> Result<DMatrix<T>> {
-    if g.ncols() > MAX_EXPLICIT_PARAMS {
-        return Err(PgError::invalid(
-            "scores",
-            format!(
-                "{} parameters: the explicit Fisher matrix is limited to n ≤ {MAX_EXPLICIT_PARAMS} \
-                 (use the conjugate_gradient solver, which never forms it)",
-                g.ncols()
-            ),
-        ));
-    }
+    check_explicit_size(g.ncols())?;
     let m = lit::<T>(g.nrows() as f64);
     let mut f = g.tr_mul(g) / m;
     f.fill_lower_triangle_with_upper_triangle();

@@ -251,3 +251,18 @@ fn policy_kl_never_returns_a_non_finite_number() {
     let theta = dvector![1e308, -1e308];
     assert_eq!(table.kl(&theta, &theta, &0).unwrap(), 0.0);
 }
+
+/// The size limit itself, at its boundary (forming an 8192 × 8192 matrix in a test would take
+/// 512 MiB).
+#[test]
+fn explicit_size_limit_boundary() {
+    use pgoracle::limits::{MAX_EXPLICIT_PARAMS, check_explicit_size};
+    assert_eq!(MAX_EXPLICIT_PARAMS, 8192);
+    assert!(check_explicit_size(MAX_EXPLICIT_PARAMS).is_ok());
+    assert_eq!(
+        check_explicit_size(MAX_EXPLICIT_PARAMS + 1)
+            .unwrap_err()
+            .kind(),
+        "InvalidParameter"
+    );
+}
