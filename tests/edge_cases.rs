@@ -585,3 +585,29 @@ fn pseudo_inverse_of_an_all_ones_fisher() {
         assert!((x - 1.0f64 / 3.0).abs() < 1e-15, "{}", step.direction);
     }
 }
+
+#[test]
+fn kl_categorical_keeps_relative_accuracy_when_p_is_close_to_q() {
+    // p = (½ + δ, ½ − δ), q = (½, ½): KL = (½+δ)ln(1+2δ) + (½−δ)ln(1−2δ) = 2δ² + 4δ⁴/3 + O(δ⁶).
+    // δ = 3·2⁻¹⁹ makes p exact and Σp = 1 exactly; KL ≈ 6.6e-11 (the δ⁶ term is 4e-21 relative).
+    // Evaluating log p − log q instead of log1p loses about 1e-16 absolute per term, a relative
+    // error near 1e-6 here (checked against a 50-digit evaluation: log1p gives 2e-11).
+    let delta: f64 = 3.0 * 2f64.powi(-19);
+    let p = dvector![0.5 + delta, 0.5 - delta];
+    let q = dvector![0.5, 0.5];
+    let expected = 2.0 * delta * delta + 4.0 * delta.powi(4) / 3.0;
+    let kl: f64 = kl_categorical(&p, &q).unwrap();
+    assert!((kl / expected - 1.0).abs() < 1e-9, "{kl:e} vs {expected:e}");
+}
+
+#[test]
+fn probability_vectors_may_miss_one_by_exactly_n_root_epsilon() {
+    // The rule is |Σp − 1| ≤ n·√ε (inclusive). With n = 2 and √ε = 2⁻²⁶, entries ½ + 2⁻²⁶ sum to
+    // exactly 1 + 2·2⁻²⁶: accepted. A sum one ulp of 1 (2⁻⁵²) further is rejected.
+    let step = 2f64.powi(-26);
+    let p = dvector![0.5 + step, 0.5 + step];
+    let q = dvector![0.5, 0.5];
+    assert!(kl_categorical(&p, &q).is_ok());
+    let over = dvector![0.5 + step, 0.5 + step + 2f64.powi(-52)];
+    assert_eq!(kind(kl_categorical(&over, &q)), "InvalidParameter");
+}
