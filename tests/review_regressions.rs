@@ -266,3 +266,24 @@ fn explicit_size_limit_boundary() {
         "InvalidParameter"
     );
 }
+
+/// The overflow-safe natural step with ĝᵀû ≠ 1: F = diag(½, 2), g = [1e200, 1e200],
+/// u = F⁻¹g = [2e200, ½e200], gᵀu = 2.5e400 overflows; θ′ = u/√(gᵀu) for ε = ½, i.e.
+/// [2, ½]/√2.5 exactly.
+#[test]
+fn natural_step_when_g_dot_u_overflows_with_unequal_directions() {
+    let grads = [dvector![2e200, 0.0], dvector![0.0, 2e200]];
+    let score_vectors = [dvector![1.0, 0.0], dvector![0.0, 2.0]];
+    let step = natural_update(
+        &DVector::zeros(2),
+        &grads,
+        &score_vectors,
+        0.5,
+        &Solver::Exact,
+    )
+    .unwrap();
+    let expected = [2.0 / 2.5f64.sqrt(), 0.5 / 2.5f64.sqrt()];
+    for (got, want) in step.theta.iter().zip(expected) {
+        assert!((got / want - 1.0).abs() < 1e-14, "{} vs {want}", step.theta);
+    }
+}
