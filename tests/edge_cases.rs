@@ -611,3 +611,69 @@ fn probability_vectors_may_miss_one_by_exactly_n_root_epsilon() {
     let over = dvector![0.5 + step, 0.5 + step + 2f64.powi(-52)];
     assert_eq!(kind(kl_categorical(&over, &q)), "InvalidParameter");
 }
+
+#[test]
+fn gaussian_families_have_two_parameters() {
+    assert_eq!(Policy::<f64>::n_params(&Gaussian), 2);
+    assert_eq!(Policy::<f64>::n_params(&LinearGaussian), 2);
+}
+
+#[test]
+fn cg_accepts_exactly_the_maximum_iteration_count() {
+    let params = CgParams {
+        max_iters: pgoracle::limits::MAX_ITERATIONS,
+        tol: 1e-12,
+        damping: 0.0,
+        strict: true,
+    };
+    let step = natural_update(
+        &dvector![0.0],
+        &[dvector![2.0]],
+        &[dvector![1.0]],
+        0.5,
+        &Solver::ConjugateGradient(params),
+    )
+    .unwrap();
+    // F = 1, g = 2: u = 2 in one iteration, gᵀu = 4, θ′ = 2·√(1/4) = 1.
+    assert_eq!(step.theta, dvector![1.0]);
+}
+
+#[test]
+fn singularity_threshold_scales_with_the_largest_eigenvalue() {
+    // F = diag(5e7, 5e-11): λ_min/λ_max = 1e-18 ≤ n·ε = 4.4e-16, so F is singular to working
+    // precision even though λ_min = 5e-11 is not small in absolute terms.
+    let scores = [dvector![1e4, 0.0], dvector![0.0, 1e-5]];
+    let grads = [dvector![1.0, 0.0], dvector![0.0, 1.0]];
+    assert_eq!(
+        kind(natural(&scores, &grads, Solver::Exact)),
+        "SingularFisher"
+    );
+    // Scaled to λ_min/λ_max = 1e-12 it is solvable.
+    let scores = [dvector![1e4, 0.0], dvector![0.0, 1e-2]];
+    assert!(natural(&scores, &grads, Solver::Exact).is_ok());
+}
+
+#[test]
+fn exact_solve_with_twenty_parameters() {
+    // Scores ±√n·eᵢ (2n of them): F = (1/2n)·Σ n·eᵢeᵢᵀ·2 = I, so u = g and θ′ = g·√(2ε/gᵀg).
+    let n = 20;
+    let mut scores = Vec::new();
+    for i in 0..n {
+        for sign in [1.0, -1.0] {
+            let mut s = DVector::zeros(n);
+            s[i] = sign * (n as f64).sqrt();
+            scores.push(s);
+        }
+    }
+    let grads: Vec<_> = (0..2 * n)
+        .map(|k| DVector::from_fn(n, |i, _| if i == k % n { 2.0 } else { 0.0 }))
+        .collect();
+    let step = natural_update(&DVector::zeros(n), &grads, &scores, 0.5, &Solver::Exact).unwrap();
+    // g = (2/20)·1 = 0.1·1, gᵀg = 0.2, θ′ = 0.1·1·√(1/0.2).
+    let expected = 0.1 * 5f64.sqrt();
+    assert!(
+        step.theta.iter().all(|x| (x - expected).abs() < 1e-14),
+        "{}",
+        step.theta
+    );
+}
