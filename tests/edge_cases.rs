@@ -677,3 +677,70 @@ fn exact_solve_with_twenty_parameters() {
         step.theta
     );
 }
+
+#[test]
+fn pseudo_inverse_cutoff_is_relative_to_the_largest_singular_value() {
+    // F = diag(1e6, 1e-8) (scores ±√2·diag(1e3, 1e-4)), rcond = 1e-10: the cut 1e-4 drops 1e-8,
+    // so u = [g₁/1e6, 0].
+    let r = 2f64.sqrt();
+    let scores = [dvector![r * 1e3, 0.0], dvector![0.0, r * 1e-4]];
+    let grads = [dvector![2e6, 0.0], dvector![0.0, 2.0]];
+    let step = natural_update(
+        &DVector::zeros(2),
+        &grads,
+        &scores,
+        0.5,
+        &Solver::PseudoInverse { rcond: 1e-10 },
+    )
+    .unwrap();
+    assert!(
+        (step.direction[0] - 1.0).abs() < 1e-12 && step.direction[1] == 0.0,
+        "{}",
+        step.direction
+    );
+}
+
+#[test]
+fn pseudo_inverse_drops_singular_values_at_the_cutoff() {
+    // F = diag(2, 0.5) (scores [2, 0] and [0, 1], exact), rcond = 0.25: the cut is exactly 0.5,
+    // and σ ≤ cut is dropped (inclusive), so u = [g₁/2, 0] = [0.5, 0].
+    let scores = [dvector![2.0f64, 0.0], dvector![0.0, 1.0]];
+    let grads = [dvector![2.0, 0.0], dvector![0.0, 2.0]];
+    let step = natural_update(
+        &DVector::zeros(2),
+        &grads,
+        &scores,
+        0.5,
+        &Solver::PseudoInverse { rcond: 0.25 },
+    )
+    .unwrap();
+    assert!(step.direction[1].abs() < 1e-15, "{}", step.direction);
+    assert!((step.direction[0] - 0.5).abs() < 1e-15);
+}
+
+#[test]
+fn cg_stops_at_a_direction_of_zero_curvature() {
+    // F = diag(1, 0) (one score [1, 0]), g = [1, 1] (a component outside the range of F). One CG
+    // step gives u = [2, 2], r = [−1, 1], p = [0, 2] with pᵀFp = 0: the iteration stops there
+    // instead of dividing by zero. gᵀu = 4, θ′ = u·√(2·0.5/4) = [1, 1].
+    let scores = [dvector![1.0, 0.0]];
+    let grads = [dvector![1.0, 1.0]];
+    let params = CgParams {
+        max_iters: 10,
+        tol: 1e-12,
+        damping: 0.0,
+        strict: false,
+    };
+    let step = natural_update(
+        &DVector::zeros(2),
+        &grads,
+        &scores,
+        0.5,
+        &Solver::ConjugateGradient(params),
+    )
+    .unwrap();
+    assert_eq!(step.direction, dvector![2.0, 2.0]);
+    assert_eq!(step.theta, dvector![1.0, 1.0]);
+    let info = step.cg.unwrap();
+    assert!(info.iterations == 1 && !info.converged);
+}
