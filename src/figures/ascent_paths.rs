@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::csv::Csv;
 use super::error::FigureError;
-use super::plot::{COLOURS, FONT, chart, draw_optimum, render_svg};
+use super::plot::{COLOURS, chart, draw_legend, draw_optimum, render_svg};
 use super::theta_plane::{PATH_HEADER, X_RANGE, Y_RANGE, draw_path, draw_start, path_rows};
 use super::{OutputFile, Progress};
 use crate::error::Result;
@@ -106,14 +106,7 @@ pub(super) fn files(progress: &mut Progress) -> std::result::Result<Vec<OutputFi
         }
         draw_start(FIGURE, &mut chart, (START[0], START[1]))?;
         draw_optimum(FIGURE, &mut chart)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 13))
-            .draw()
-            .map_err(FigureError::plot(FIGURE))
+        draw_legend(FIGURE, &mut chart, SeriesLabelPosition::UpperRight, 13)
     })?;
     Ok(vec![
         OutputFile::new("fig12_1_gradient_ascent.svg", svg),

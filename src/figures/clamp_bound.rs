@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::csv::{Csv, num};
 use super::error::FigureError;
-use super::plot::{COLOURS, FONT, chart, render_svg};
+use super::plot::{COLOURS, chart, draw_legend, render_svg};
 use super::{OutputFile, Progress};
 use crate::clamped::{clamp, clamped_objective};
 use crate::error::Result;
@@ -138,18 +138,16 @@ pub(super) fn files(progress: &mut Progress) -> std::result::Result<Vec<OutputFi
                     BLACK.filled(),
                 )))
                 .map_err(FigureError::plot(FIGURE))?;
-            chart
-                .configure_series_labels()
-                .position(if advantage > 0.0 {
+            draw_legend(
+                FIGURE,
+                &mut chart,
+                if advantage > 0.0 {
                     SeriesLabelPosition::LowerRight
                 } else {
                     SeriesLabelPosition::UpperRight
-                })
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font((FONT, 12))
-                .draw()
-                .map_err(FigureError::plot(FIGURE))?;
+                },
+                12,
+            )?;
         }
         Ok(())
     })?;

@@ -8,7 +8,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::csv::{Csv, num};
 use super::error::FigureError;
-use super::plot::{COLOURS, FONT, REFERENCE, arrow, chart, draw_optimum, pixel_scale, render_svg};
+use super::plot::{
+    COLOURS, REFERENCE, arrow, chart, draw_legend, draw_optimum, pixel_scale, render_svg,
+};
 use super::{OutputFile, Progress};
 use crate::error::Result;
 use crate::likelihood_ratio::likelihood_ratio_gradient;
@@ -164,14 +166,7 @@ pub(super) fn files(progress: &mut Progress) -> std::result::Result<Vec<OutputFi
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
             }
             draw_optimum(FIGURE, &mut chart)?;
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font((FONT, 12))
-                .draw()
-                .map_err(FigureError::plot(FIGURE))?;
+            draw_legend(FIGURE, &mut chart, SeriesLabelPosition::UpperLeft, 12)?;
         }
         Ok(())
     })?;

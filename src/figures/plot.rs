@@ -89,6 +89,24 @@ pub(super) fn draw_optimum(
     Ok(())
 }
 
+/// The legend every figure uses: a framed, slightly transparent white box at `position`, with
+/// labels in `size`-point type.
+pub(super) fn draw_legend<'a, 'b: 'a>(
+    figure: &'static str,
+    chart: &mut Chart<'a, 'b>,
+    position: SeriesLabelPosition,
+    size: u32,
+) -> Result<(), FigureError> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, size))
+        .draw()
+        .map_err(FigureError::plot(figure))
+}
+
 /// Pixels per unit along x and y in `chart` (y grows downwards in pixels).
 pub(super) fn pixel_scale(chart: &Chart<'_, '_>, (x, y): (&Range<f64>, &Range<f64>)) -> (f64, f64) {
     let (w, h) = chart.plotting_area().dim_in_pixel();

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::csv::{Csv, num};
 use super::error::FigureError;
-use super::plot::{COLOURS, FONT, chart, render_svg};
+use super::plot::{COLOURS, chart, draw_legend, render_svg};
 use super::{OutputFile, Progress};
 use crate::clamped::clamped_objective;
 use crate::error::Result;
@@ -181,14 +181,7 @@ pub(super) fn files(progress: &mut Progress) -> std::result::Result<Vec<OutputFi
             .map_err(FigureError::plot(FIGURE))?
             .label("natural update θ′ (t = 1)")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], marker));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 12))
-            .draw()
-            .map_err(FigureError::plot(FIGURE))
+        draw_legend(FIGURE, &mut chart, SeriesLabelPosition::UpperLeft, 12)
     })?;
     Ok(vec![
         OutputFile::new("fig12_7_surrogate_objectives.svg", svg),
