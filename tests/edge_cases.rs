@@ -744,3 +744,41 @@ fn cg_stops_at_a_direction_of_zero_curvature() {
     let info = step.cg.unwrap();
     assert!(info.iterations == 1 && !info.converged);
 }
+
+#[test]
+fn softmax_table_dimensions() {
+    let table = Softmax::new(2, 3).unwrap();
+    assert_eq!((table.n_states(), table.n_actions()), (2, 3));
+}
+
+#[test]
+fn softmax_nan_in_an_unvisited_state_is_still_an_input_error() {
+    // θ's row for state 1 holds a NaN; the trajectories only visit state 0. The entry check
+    // covers all of θ, not only the rows a computation reads.
+    let table = Softmax::new(2, 2).unwrap();
+    let theta = dvector![0.1, -0.2, f64::NAN, 0.0];
+    let trajectories = vec![vec![Step {
+        s: 0usize,
+        a: 1usize,
+        r: 1.0,
+    }]];
+    assert_eq!(
+        kind(likelihood_ratio_gradient(
+            &table,
+            &theta,
+            &trajectories,
+            1.0
+        )),
+        "NonFiniteInput"
+    );
+    assert_eq!(
+        kind(surrogate_objective(
+            &table,
+            &theta,
+            &theta,
+            &trajectories,
+            1.0
+        )),
+        "NonFiniteInput"
+    );
+}
