@@ -6,7 +6,7 @@ use nalgebra::DVector;
 use crate::error::{PgError, Result};
 use crate::scalar::{
     Scalar, check_finite, check_len, check_nonnegative, check_positive, check_vector,
-    finite_result, stable_norm,
+    finite_result, smallest_normal, stable_norm,
 };
 
 /// Gradient ascent update, Eq. (12.1) and Algorithm 12.1:
@@ -63,6 +63,24 @@ pub fn scale_gradient<T: Scalar>(grad: &DVector<T>, l2_max: T) -> Result<DVector
         return Ok(DVector::zeros(grad.len()));
     }
     let factor = (l2_max / norm).min(T::one());
+    let normal = smallest_normal::<T>();
+    if factor < normal && l2_max > T::zero() {
+        // L/‖∇‖ below the normal range (‖∇‖ ~ 1e240 with L ~ 1e-246, or ‖∇‖ = ∞ because it
+        // exceeds MAX although every entry is finite) underflows to 0, or keeps only a few bits
+        // as a subnormal, although the scaled gradient, of norm L, is representable. With
+        // s = max|∇ᵢ| and ∇̂ = ∇/s it is ∇·c, c = (L/s)/‖∇̂‖, when c is normal, else (∇̂/‖∇̂‖)·L.
+        // Found by fuzzing (`fuzz_regressions::scale_gradient_factor_below_the_normal_range`,
+        // `…_norm_beyond_the_largest_float`, `…_norm_beyond_the_largest_float_with_tiny_entries`).
+        let s = grad.amax();
+        let unit_norm = stable_norm(&(grad / s));
+        let c = l2_max / s / unit_norm;
+        let scaled = if c >= normal {
+            grad * c
+        } else {
+            grad / s / unit_norm * l2_max
+        };
+        return finite_result(scaled, "grad");
+    }
     finite_result(grad * factor, "grad")
 }
 

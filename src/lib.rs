@@ -27,6 +27,8 @@ pub mod clamped;
 pub mod error;
 pub mod figures;
 pub mod fisher;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 pub mod gradient_ascent;
 pub mod kl;
 pub mod likelihood_ratio;

@@ -3,7 +3,9 @@
 use nalgebra::DVector;
 
 use crate::error::Result;
-use crate::scalar::{Scalar, check_open_interval, check_positive};
+use crate::scalar::{
+    Scalar, check_finite_vec, check_len, check_open_interval, check_positive, check_vector,
+};
 
 /// Parameters of [`linesearch`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,7 +76,8 @@ pub enum LinesearchOutcome<T: Scalar> {
 /// domain, or a non-finite surrogate) is rejected instead of compared as NaN.
 ///
 /// # Errors
-/// `InvalidParameter`/`NonFiniteInput` for the parameters, and any error `evaluate` returns.
+/// `InvalidParameter`/`NonFiniteInput` for the parameters, `EmptyInput`/`NonFiniteInput` for θ,
+/// `DimensionMismatch`/`NonFiniteInput` for θ′, and any error `evaluate` returns.
 ///
 /// ```
 /// use nalgebra::dvector;
@@ -100,6 +103,12 @@ where
     E: FnMut(&DVector<T>) -> Result<Option<SurrogateValues<T>>>,
 {
     params.check()?;
+    // θ and θ′ are checked too: θ′ of another length made the shrink θ + α(θ′ − θ) panic, and a
+    // NaN or ±∞ in either gave non-finite candidates that the surrogate could accept. Found by
+    // fuzzing (`fuzz_regressions::linesearch_checks_theta_and_theta_prime`).
+    check_vector(theta, "theta")?;
+    check_len(theta_prime, theta.len(), "theta_prime")?;
+    check_finite_vec(theta_prime, "theta_prime")?;
     let mut candidate = theta_prime.clone();
     let mut steps = 0;
     loop {
@@ -124,7 +133,15 @@ where
                 last_values: values,
             });
         }
-        candidate = theta + (&candidate - theta) * params.alpha;
+        let shrunk = theta + (&candidate - theta) * params.alpha;
+        candidate = if shrunk.iter().all(|x| x.is_finite()) {
+            shrunk
+        } else {
+            // θ′ − θ overflows for θ, θ′ near ∓MAX, and the candidate became ±∞. The same point
+            // as the convex combination (1 − α)θ + αθ′, which stays between them. Found with the
+            // fuzz harness (`fuzz_regressions::linesearch_shrink_that_overflows`).
+            theta * (T::one() - params.alpha) + &candidate * params.alpha
+        };
         steps += 1;
     }
 }

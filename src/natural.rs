@@ -6,7 +6,9 @@ use crate::error::{PgError, Result};
 use crate::fisher::score_matrix;
 use crate::likelihood_ratio::likelihood_ratio_gradient;
 use crate::policy::Policy;
-use crate::scalar::{Scalar, check_finite_vec, check_positive, check_vector, finite_result, lit};
+use crate::scalar::{
+    Scalar, check_finite_vec, check_positive, check_vector, finite_result, lit, smallest_normal,
+};
 use crate::solver::{CgInfo, Direction, Solver, solve_direction};
 use crate::trajectory::{Trajectory, mean_vector};
 
@@ -102,8 +104,9 @@ pub fn natural_update<T: Scalar>(
 
 /// θ′ = θ + u √(2ε / gᵀu) (Eq. 12.12). `NonPositiveCurvature` unless gᵀu > 0.
 ///
-/// When gᵀu overflows or underflows to 0 (g and u near 10^±200), the same step is computed as
-/// θ + û √(2ε) √t / (√s √(ĝᵀû)) with s = max|gᵢ|, t = max|uᵢ|, ĝ = g/s, û = u/t.
+/// When gᵀu overflows or falls below the normal range (g and u near 10^±200), or 2ε/gᵀu falls
+/// below it, the same step is computed as θ + û √(2ε) √t / (√s √(ĝᵀû)) with s = max|gᵢ|,
+/// t = max|uᵢ|, ĝ = g/s, û = u/t.
 pub(crate) fn natural_step<T: Scalar>(
     theta: &DVector<T>,
     grad: &DVector<T>,
@@ -112,7 +115,11 @@ pub(crate) fn natural_step<T: Scalar>(
 ) -> Result<DVector<T>> {
     let two_eps = lit::<T>(2.0) * epsilon;
     let gu = grad.dot(direction);
-    if gu.is_finite() && gu > T::zero() {
+    // gᵀu or 2ε/gᵀu below the normal range (g·u ~ 1e-323; a tiny ε with a large gᵀu) keeps
+    // only a few bits, or underflows to 0 and leaves θ′ = θ; the rescaled form below is accurate
+    // there. Found by fuzzing (`fuzz_regressions::natural_step_with_…_below_the_normal_range`).
+    let normal = smallest_normal::<T>();
+    if gu.is_finite() && gu > T::zero() && gu >= normal && two_eps / gu >= normal {
         return finite_result(theta + direction * (two_eps / gu).sqrt(), "theta");
     }
     let s = grad.amax();

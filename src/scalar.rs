@@ -146,3 +146,11 @@ pub fn stable_norm<T: Scalar>(v: &DVector<T>) -> T {
     });
     scale * sum.sqrt()
 }
+
+/// The smallest positive normal number of `T` to within one unit in the last place (2⁻¹⁰²² for
+/// f64, 2⁻¹²⁶ for f32): 4/MAX, as MAX ≈ 2^(e_max + 1) and the smallest normal is 2^(1 − e_max).
+/// `RealField` has no constant for it; a type without a maximum gets 0. Below it a quotient keeps
+/// only a few bits (subnormal) or none (0), so the callers switch to a rescaled formula there.
+pub(crate) fn smallest_normal<T: Scalar>() -> T {
+    T::max_value().map_or(T::zero(), |max| lit::<T>(4.0) / max)
+}

@@ -12,7 +12,7 @@ use nalgebra::{DMatrix, DVector};
 use crate::error::{PgError, Result};
 use crate::fisher::{fisher_from_score_matrix, fisher_vector_product};
 use crate::limits::MAX_ITERATIONS;
-use crate::scalar::{Scalar, check_nonnegative, check_positive, lit, stable_norm};
+use crate::scalar::{Scalar, check_nonnegative, check_positive, finite_scalar, lit, stable_norm};
 use crate::tolerance::epsilon;
 
 /// Parameters of the matrix-free conjugate gradient solver.
@@ -275,5 +275,9 @@ fn solve_cg<T: Scalar>(
             detail: format!("conjugate gradient residual ‖r‖ = {residual}"),
         });
     }
+    // On an extremely ill-conditioned F the rounded recurrence can diverge until ‖r‖ overflows;
+    // a result never carries a non-finite number. Found by fuzzing
+    // (`fuzz_regressions::conjugate_gradient_residual_that_overflows`).
+    finite_scalar(info.residual, "cg_residual")?;
     Ok((u, info))
 }
