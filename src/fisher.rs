@@ -32,7 +32,7 @@ pub fn score_matrix<T: Scalar>(scores: &[DVector<T>]) -> Result<DMatrix<T>> {
 ///
 /// F_θ ≈ (1/m) Σ_{i=1}^{m} ∇log p(τ⁽ⁱ⁾) ∇log p(τ⁽ⁱ⁾)ᵀ = GᵀG / m.
 ///
-/// The result is exactly symmetric (the lower triangle is copied from the upper).
+/// The result is exactly symmetric (the upper triangle is copied from the lower).
 ///
 /// # Errors
 /// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `NonFiniteResult` (overflow).
@@ -47,12 +47,39 @@ pub fn fisher<T: Scalar>(scores: &[DVector<T>]) -> Result<DMatrix<T>> {
     fisher_from_score_matrix(&g)
 }
 
+/// Width of the column blocks in which [`fisher_from_score_matrix`] forms GᵀG. Each block is
+/// one GEMM call over the rows at and below its diagonal, so about (1 + b/n)/2 of the full
+/// product's 2mn² flops are done; 512 was the fastest of 64…2048 at n = 2048, m = 1000
+/// (docs/performance.md).
+const FISHER_BLOCK: usize = 512;
+
 /// GᵀG / m for a checked score matrix G (m × n).
+///
+/// Only the lower triangle of GᵀG is computed, block column by block column, as the GEMMs
+/// F[j₀.., j₀..j₁] = Gᵀ[j₀.., :] G[:, j₀..j₁] (a symmetric rank-m update, BLAS `syrk`); the
+/// upper triangle is then copied from it, so F is exactly symmetric. Gᵀ is copied once (O(mn);
+/// nalgebra's generic GEMM mis-indexes a transposed strided view, so none is used). For f32
+/// and f64 nalgebra hands each GEMM to `matrixmultiply` (blocked, SIMD, on as many threads as
+/// the machine has physical cores, at most 4; `MATMUL_NUM_THREADS` overrides); threads split
+/// the rows and columns of the result, never the sum over trajectories, so every entry is the
+/// same sum in the same order whatever the thread count, and the result is bit-identical run
+/// to run. Each entry is the sum Σₖ GₖᵢGₖⱼ, rounded, then divided by m.
 pub(crate) fn fisher_from_score_matrix<T: Scalar>(g: &DMatrix<T>) -> Result<DMatrix<T>> {
-    check_explicit_size(g.ncols())?;
-    let m = lit::<T>(g.nrows() as f64);
-    let mut f = g.tr_mul(g) / m;
-    f.fill_lower_triangle_with_upper_triangle();
+    let (m, n) = g.shape();
+    check_explicit_size(n)?;
+    let gt = g.transpose();
+    let mut f = DMatrix::zeros(n, n);
+    for j0 in (0..n).step_by(FISHER_BLOCK) {
+        let width = FISHER_BLOCK.min(n - j0);
+        f.view_mut((j0, j0), (n - j0, width)).gemm(
+            T::one(),
+            &gt.rows(j0, n - j0),
+            &g.columns(j0, width),
+            T::zero(),
+        );
+    }
+    f.fill_upper_triangle_with_lower_triangle();
+    f /= lit::<T>(m as f64);
     finite_matrix(f, "fisher")
 }
 
