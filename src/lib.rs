@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod book;
+mod cholesky;
 pub mod clamped;
 pub mod error;
 pub mod figures;

@@ -7,7 +7,7 @@ use crate::fisher::score_matrix;
 use crate::likelihood_ratio::likelihood_ratio_gradient;
 use crate::policy::Policy;
 use crate::scalar::{
-    Scalar, check_finite_vec, check_positive, check_vector, finite_result, lit, smallest_normal,
+    Scalar, check_finite_row, check_positive, check_vector, finite_result, lit, smallest_normal,
 };
 use crate::solver::{CgInfo, Direction, Solver, solve_direction};
 use crate::trajectory::{Trajectory, mean_vector};
@@ -68,7 +68,7 @@ pub fn natural_update<T: Scalar>(
         if g.len() != n {
             return Err(PgError::mismatch(format!("grads[{i}]"), n, g.len()));
         }
-        check_finite_vec(g, &format!("grads[{i}]"))?;
+        check_finite_row(g, "grads", i)?;
     }
     let g_mat = score_matrix(scores)?;
     if g_mat.ncols() != n {

@@ -9,6 +9,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
+use crate::cholesky::cholesky_solve;
 use crate::error::{PgError, Result};
 use crate::fisher::{fisher_from_score_matrix, fisher_vector_product};
 use crate::limits::MAX_ITERATIONS;
@@ -169,8 +170,8 @@ fn solve_exact<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>) -> Result<DVector<T>> 
             ),
         });
     }
-    let u = match f.clone().cholesky() {
-        Some(chol) => chol.solve(g),
+    let u = match cholesky_solve(f.clone(), g) {
+        Some(u) => u,
         None => f
             .clone()
             .lu()
@@ -190,13 +191,13 @@ fn solve_exact<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>) -> Result<DVector<T>> 
 
 /// u with (F + λI) u = g (Solver::Damped).
 fn solve_damped<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, damping: T) -> Result<DVector<T>> {
-    let n = f.nrows();
-    let a = f + DMatrix::identity(n, n) * damping;
-    a.cholesky()
-        .map(|c| c.solve(g))
-        .ok_or_else(|| PgError::SingularFisher {
-            reason: format!("F + λI is not positive definite to working precision (λ = {damping})"),
-        })
+    let mut a = f.clone();
+    for i in 0..a.nrows() {
+        a[(i, i)] += damping;
+    }
+    cholesky_solve(a, g).ok_or_else(|| PgError::SingularFisher {
+        reason: format!("F + λI is not positive definite to working precision (λ = {damping})"),
+    })
 }
 
 /// u = F⁺ g, singular values ≤ rcond·σ_max (or zero) dropped (Solver::PseudoInverse).

@@ -1,0 +1,85 @@
+//! Issue #9: the conjugate gradient solver never forms the n × n Fisher matrix. Measured, not
+//! assumed: this test binary counts every heap allocation (a global allocator that keeps the
+//! bytes in use and their peak) while `natural_update` runs at n = 2048 parameters.
+//!
+//! With m trajectories the score matrix G is m × n, so the matrix-free solver needs
+//! O(mn + n) bytes: G plus a handful of vectors. The explicit Fisher matrix alone is 8n² bytes
+//! (32 MiB at n = 2048), which the same counter sees when `fisher` builds it.
+
+#[path = "../benches/common/inputs.rs"]
+mod inputs;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nalgebra::DVector;
+use pgoracle::{CgParams, Solver, fisher, natural_update};
+
+struct Counting;
+
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = IN_USE.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
+        PEAK.fetch_max(now, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        IN_USE.fetch_sub(layout.size(), Ordering::SeqCst);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The most bytes in use above the level at the start of `f`.
+fn peak_extra_bytes<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let base = IN_USE.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    let result = f();
+    (result, PEAK.load(Ordering::SeqCst) - base)
+}
+
+const N: usize = 2048;
+const F64: usize = std::mem::size_of::<f64>();
+
+// One test in this binary, so no other test allocates while one is measured.
+#[test]
+fn conjugate_gradient_never_allocates_an_n_by_n_matrix() {
+    let cg = Solver::ConjugateGradient(CgParams {
+        max_iters: 50,
+        tol: 1e-10,
+        damping: 1e-3,
+        strict: false,
+    });
+    let theta = DVector::zeros(N);
+    for m in [10, 1000] {
+        let (scores, grads) = inputs::scores_and_grads(N, m);
+        let (step, extra) = peak_extra_bytes(|| natural_update(&theta, &grads, &scores, 0.01, &cg));
+        let step = step.expect("the damped CG system is solvable");
+        assert!(step.fisher.is_none(), "CG reports no Fisher matrix");
+        assert!(step.cg.expect("CG report").iterations > 0);
+        // G (m × n) plus 64 vectors of length n or m, with 1 MiB for the allocator's and
+        // matrixmultiply's small buffers: O(mn), and below 8n² = 32 MiB for both m.
+        let bound = F64 * (m * N + 64 * (m + N)) + (1 << 20);
+        println!(
+            "n = {N}, m = {m}: CG peak {extra} B (bound {bound} B, 8n² = {} B)",
+            F64 * N * N
+        );
+        assert!(extra <= bound, "m = {m}: CG peak {extra} B > {bound} B");
+        assert!(extra < F64 * N * N, "m = {m}: CG peak {extra} B ≥ 8n² B");
+    }
+    // The same counter sees the n × n matrix when it is built: the check above can fail.
+    let (scores, _) = inputs::scores_and_grads(N, 10);
+    let (f, extra) = peak_extra_bytes(|| fisher(&scores));
+    assert_eq!(f.expect("finite").shape(), (N, N));
+    println!("n = {N}, m = 10: explicit Fisher peak {extra} B");
+    assert!(
+        extra >= F64 * N * N,
+        "explicit Fisher peak {extra} B < 8n² B"
+    );
+}
