@@ -163,3 +163,40 @@ pub fn fisher_vector_product<T: Scalar>(g: &DMatrix<T>, v: &DVector<T>) -> DVect
     let m = lit::<T>(g.nrows() as f64);
     g.tr_mul(&(g * v)) / m
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Scores in [−0.5, 0.5) from a scrambled integer pattern (benches/common/inputs.rs).
+    fn scores(n: usize, m: usize) -> Vec<DVector<f64>> {
+        (0..m)
+            .map(|i| {
+                DVector::from_fn(n, |j, _| {
+                    ((7919 * i + 104_729 * j + i * j) % 1013) as f64 / 1013.0 - 0.5
+                })
+            })
+            .collect()
+    }
+
+    /// Both GEMM blocks (n = 600 > 512, the second ragged), several mirror tiles (the last
+    /// ragged) and the dot-product path (n ≤ 5): the same matrix as the sum of outer products
+    /// Σᵢ sᵢsᵢᵀ / m, formed independently, and exactly symmetric.
+    #[test]
+    fn blocked_fisher_equals_the_mean_outer_product() {
+        for (n, m) in [(600, 7), (130, 40), (5, 30), (6, 3)] {
+            let s = scores(n, m);
+            let f = fisher(&s).expect("finite scores");
+            let outer = s
+                .iter()
+                .fold(DMatrix::zeros(n, n), |acc, v| acc + v * v.transpose())
+                / m as f64;
+            // Entries are sums of m products of size ≤ 1/4: rounding below m·ε/4 · 4.
+            assert!(
+                (&f - &outer).amax() <= m as f64 * f64::EPSILON,
+                "n = {n}, m = {m}"
+            );
+            assert_eq!(f, f.transpose(), "n = {n}, m = {m}: exactly symmetric");
+        }
+    }
+}
