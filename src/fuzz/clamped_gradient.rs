@@ -12,7 +12,7 @@
 //!    `NonFiniteResult` if an *unclamped* step has an overflowing ratio, or the sum overflows;
 //!    the error of ∇log π_θ′ on an unclamped step; otherwise the gradient. The library must
 //!    return exactly that kind, or a finite gradient.
-//! 3. The gradient equals meanᵢ (1/dᵢ) Σ_k [unclamped] w_k ∇log π_θ′(a_k | s_k) R(τ, k) to
+//! 3. The gradient equals meanᵢ (1/dᵢ) Σ_k \[unclamped\] w_k ∇log π_θ′(a_k | s_k) R(τ, k) to
 //!    (d + 2)·2ε relative to the sum of the terms' magnitudes.
 //! 4. Clamped steps contribute nothing: when every step is clamped or has R = 0 the gradient is
 //!    exactly the zero vector.
