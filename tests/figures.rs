@@ -37,7 +37,8 @@ fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Acceptance 1: at least 5 SVG and 5 CSV files, byte-identical over two runs; the SVGs
+/// Acceptance 1: at least 5 SVG and 5 CSV files, byte-identical over two runs and to the
+/// committed `docs/figures/`; the SVGs
 /// carry their text as `<text>` elements naming a generic font family and embed or
 /// reference no font file, so their bytes cannot depend on the machine's fonts.
 #[test]
@@ -51,6 +52,19 @@ fn figures_command_writes_svg_and_csv_byte_identically_twice() {
         assert_eq!(listed.lines().count(), 10, "{listed}");
     }
     let (a, b) = (read_dir(&first), read_dir(&second));
+    // The committed figures are the regression guard: drawing code that moves a pixel or a
+    // CSV number fails here, not only in CI's `diff -r docs/figures`.
+    let committed = read_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/figures"));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        committed.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &a {
+        assert!(
+            bytes == &committed[name],
+            "{name} differs from docs/figures/{name}"
+        );
+    }
     let count = |ext: &str| a.keys().filter(|n| n.ends_with(ext)).count();
     assert!(count(".svg") >= 5 && count(".csv") >= 5, "{:?}", a.keys());
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
