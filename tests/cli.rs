@@ -202,6 +202,15 @@ fn invalid_documents_exit_2_with_empty_stdout_and_name_the_field() {
             r#"{"id": "p", "operation": "score", "input": {"policy": {"family": "beta"}, "theta": [0, 1], "trajectories": []}}"#,
             "input.policy.family",
         ),
+        // `id` is any string or integer (oracle interface): 1.5, 1e3 and a lone sign are not.
+        (
+            r#"{"id": 1.5, "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}"#,
+            "field `id`: expected a string or an integer",
+        ),
+        (
+            r#"{"id": 1e3, "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}"#,
+            "field `id`: expected a string or an integer",
+        ),
         (
             r#"[{"id": "ok", "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}, {"id": "bad", "operation": "kl_gaussian", "input": {}}]"#,
             "case \"bad\"",
@@ -239,7 +248,101 @@ fn a_closed_stdout_ends_quietly_without_a_panic() {
     let out = child.wait_with_output().expect("finishes");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
-    assert_ne!(out.status.code(), Some(101));
+    // Quietly: nothing on stderr, and exit 1 because not every result was written
+    // (oracle interface, exit codes).
+    assert!(err.is_empty(), "a closed pipe is not reported: {err}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// Any write error other than a closed pipe is reported: standard output on a full device
+/// (Linux's /dev/full fails every write with ENOSPC) exits 1 and says why on stderr.
+#[test]
+fn a_write_error_other_than_a_closed_pipe_is_reported() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full (Linux)");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pgoracle"))
+        .args(["eval"])
+        .stdin(Stdio::piped())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pgoracle starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(br#"{"id": 1, "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}"#)
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("finishes");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("pgoracle: cannot write to standard output:"),
+        "{err}"
+    );
+}
+
+/// The human-readable verify table prints a computed value with twelve decimals, or as
+/// d.dddddde±x when it is non-zero and below 10⁻³ in magnitude. Example 12.1's u[2] is 0 in
+/// exact arithmetic (F∇U with ∇U = F's first column gives u = e₁) and is computed as a
+/// rounding residue; the line-search shrink count is exactly 0; F(τ1)[1,1] is the square of
+/// Σ ∂log π/∂μ = Σ (a − μ)/σ² over τ1 at θ = [0, 1], (−0.532 + 0.597 + 1.947)² = 2.012² =
+/// 4.048144 exactly.
+#[test]
+fn verify_prints_twelve_decimals_or_scientific_below_a_thousandth() {
+    let text = stdout(&pgoracle(&["verify"], ""));
+    let computed = |quantity: &str| -> String {
+        let row = text
+            .lines()
+            .find(|l| l.contains(quantity))
+            .unwrap_or_else(|| panic!("no row {quantity}: {text}"));
+        let after = row.split_once(quantity).unwrap().1;
+        // Columns after the quantity: book value, computed value, verdict.
+        after.split_whitespace().nth(1).unwrap().to_owned()
+    };
+    assert_eq!(computed("F(τ1)[1,1]"), "4.048144000000");
+    assert_eq!(computed("line-search shrinks"), "0.000000000000");
+    let residue = computed("u[2]");
+    let (mantissa, exponent) = residue.split_once('e').expect("scientific notation");
+    let digits = mantissa.trim_start_matches('-');
+    assert!(
+        digits.len() == 8 && digits.as_bytes()[1] == b'.',
+        "{residue}"
+    );
+    let exponent: i32 = exponent.parse().unwrap();
+    assert!(exponent < -12, "a rounding residue: {residue}");
+}
+
+/// `pgoracle golden --out DIR` writes the committed golden/ files byte for byte and says how
+/// many it wrote.
+#[test]
+fn golden_command_writes_the_committed_files() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-golden");
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = Command::new(env!("CARGO_BIN_EXE_pgoracle"))
+        .args(["golden", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("pgoracle golden");
+    assert_eq!(o.status.code(), Some(0));
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut names: Vec<_> = std::fs::read_dir(&committed)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with(&format!("pgoracle golden: wrote {} files to ", names.len())),
+        "{err}"
+    );
+    for name in names {
+        let want = std::fs::read(committed.join(&name)).unwrap();
+        let got = std::fs::read(dir.join(&name)).unwrap_or_default();
+        assert!(want == got, "{name:?} differs from golden/");
+    }
 }
 
 #[test]
