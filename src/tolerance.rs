@@ -80,3 +80,61 @@ impl<T: Scalar> Tolerance<T> {
         (got - expected).abs() <= self.abs + self.rel * expected.abs()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bounds are the formulas of the doc comments, written out here in plain f64/f32.
+    #[test]
+    fn bounds_are_the_documented_multiples_of_epsilon() {
+        let four_ulps = Tolerance::<f64>::ulps(4);
+        assert_eq!(four_ulps.abs, 4.0 * f64::EPSILON);
+        assert_eq!(four_ulps.rel, 4.0 * f64::EPSILON);
+        assert_eq!(Tolerance::<f32>::ulps(3).rel, 3.0 * f32::EPSILON);
+        let three_decimals = Tolerance::<f64>::printed(3);
+        assert_eq!(three_decimals.abs, 0.0005 + 16.0 * f64::EPSILON);
+        assert_eq!(three_decimals.rel, 16.0 * f64::EPSILON);
+        // ε^(5/8) + 16ε for κ ≤ 1, in f64 1.65·10⁻¹⁰ (docs/oracle.md).
+        let golden = Tolerance::<f64>::golden(0.5);
+        assert_eq!(golden.abs, 0.0);
+        let want = f64::EPSILON.powf(0.625) + 16.0 * f64::EPSILON;
+        assert!((golden.rel - want).abs() <= 4.0 * f64::EPSILON * want);
+    }
+
+    /// |got − expected| ≤ abs + rel·|expected|: inside and outside by 2.5% of the bound.
+    #[test]
+    fn agrees_is_the_mixed_bound() {
+        let t = Tolerance {
+            abs: 1e-6,
+            rel: 1e-3,
+        };
+        // Bound at expected = −4: 1e-6 + 4e-3 = 4.001e-3.
+        assert!(t.agrees(-4.0, -4.0 + 3.9e-3));
+        assert!(!t.agrees(-4.0, -4.0 - 4.1e-3));
+        assert!(t.agrees(0.0, 0.9e-6));
+        assert!(!t.agrees(0.0, 1.1e-6));
+        assert!(!t.agrees(1.0, f64::NAN));
+    }
+
+    /// maxᵢ |gotᵢ − expectedᵢ| ≤ abs + rel·maxᵢ |expectedᵢ|: the bound uses the largest
+    /// |expectedᵢ| (4 here), not each entry's own, so an error of 3.9e-3 on the entry 2 agrees.
+    #[test]
+    fn agrees_normwise_scales_by_the_largest_entry() {
+        let t = Tolerance {
+            abs: 0.0,
+            rel: 1e-3,
+        };
+        let expected = [2.0, -4.0];
+        assert!(t.agrees_normwise(&expected, &[2.0 + 3.9e-3, -4.0]));
+        assert!(!t.agrees_normwise(&expected, &[2.0 + 4.1e-3, -4.0]));
+        assert!(!t.agrees_normwise(&expected, &[2.0]));
+        assert!(!t.agrees_normwise(&expected, &[2.0, f64::NAN]));
+        let with_abs = Tolerance {
+            abs: 1e-2,
+            rel: 1e-3,
+        };
+        assert!(with_abs.agrees_normwise(&expected, &[2.0 + 1.39e-2, -4.0]));
+        assert!(!with_abs.agrees_normwise(&expected, &[2.0 + 1.41e-2, -4.0]));
+    }
+}
