@@ -212,3 +212,31 @@ pub fn worked_values<T: Scalar>() -> Result<Vec<WorkedValue<T>>> {
     );
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printed(book: f64, corrected: Option<f64>, computed: f64) -> Verdict {
+        WorkedValue {
+            source: "test",
+            quantity: "x".into(),
+            book,
+            decimals: 3,
+            corrected,
+            computed,
+        }
+        .verdict()
+    }
+
+    /// At 3 printed decimals a value agrees within 0.0005 (+16ε): 1.0004 prints as 1.000,
+    /// 1.0006 does not. A documented correction is only a fallback.
+    #[test]
+    fn verdicts_at_the_printed_precision() {
+        assert_eq!(printed(1.0, None, 1.0004), Verdict::Ok);
+        assert_eq!(printed(1.0, None, 1.0006), Verdict::Mismatch);
+        assert_eq!(printed(1.0, Some(2.0), 1.0004), Verdict::Ok);
+        assert_eq!(printed(1.0, Some(2.0), 1.9996), Verdict::Erratum);
+        assert_eq!(printed(1.0, Some(2.0), 1.5), Verdict::Mismatch);
+    }
+}
