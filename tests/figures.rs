@@ -96,6 +96,32 @@ fn figures_command_reports_an_unwritable_directory() {
     );
 }
 
+/// The progress bar ends full: one unit per figure (5) plus one per row of Figure 12.2's grid
+/// after the first (GRID_THETA2 − 1 = 9), announced and done. (The bar was created without a
+/// length, so `{len}` stayed empty; found by mutation testing.)
+#[test]
+fn progress_ends_with_every_announced_unit_done() {
+    let mut progress = Progress::hidden();
+    let files = pgoracle::figures::generate(&mut progress).unwrap();
+    assert_eq!(files.len(), 10);
+    let units = 5 + gradient_field::GRID_THETA2 as u64 - 1;
+    assert_eq!(progress.counts(), (units, units));
+}
+
+/// angle_degrees: 0 for parallel, 90 for orthogonal, 180 for opposite vectors, and 0 (not
+/// NaN) when either vector is zero.
+#[test]
+fn angle_between_field_vectors() {
+    use pgoracle::figures::gradient_field::angle_degrees;
+    let (x, y) = (dvector![2.0, 0.0], dvector![0.0, 3.0]);
+    assert_eq!(angle_degrees(&x, &(&x * 5.0)), 0.0);
+    assert!((angle_degrees(&x, &y) - 90.0).abs() < 1e-12);
+    assert!((angle_degrees(&x, &-&x) - 180.0).abs() < 1e-12);
+    assert!((angle_degrees(&x, &dvector![1.0, 1.0]) - 45.0).abs() < 1e-12);
+    assert_eq!(angle_degrees(&x, &dvector![0.0, 0.0]), 0.0);
+    assert_eq!(angle_degrees(&dvector![0.0, 0.0], &dvector![0.0, 0.0]), 0.0);
+}
+
 /// Figure 12.1: plain gradient ascent overshoots on its first step (the estimated gradient is
 /// far larger than 1/α; Section 12.1: "very large gradients tend to overshoot"); scaling and
 /// clipping keep every step within 0.2 and end nearer the optimum [−1, 0] than the start.

@@ -20,7 +20,7 @@ impl Progress {
     /// Progress that is never drawn (tests, library use).
     pub fn hidden() -> Self {
         Progress {
-            bar: ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()),
+            bar: ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden()),
             start: Instant::now(),
             visible: false,
             enabled: false,
@@ -53,6 +53,12 @@ impl Progress {
         }
         self.bar.set_message(message);
         self.bar.inc(1);
+    }
+
+    /// Units of work done and expected so far: (done, expected). A finished run has
+    /// done = expected, so a drawn bar ends full.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.bar.position(), self.bar.length().unwrap_or(0))
     }
 
     /// Removes the bar (if it was drawn).
