@@ -76,3 +76,29 @@ fn fields_compare_normwise_and_report_the_worst_component() {
         .ok
     );
 }
+
+/// `check` counts ULPs in the golden case's own scalar: kl = 1 + 2⁻²⁰ against 1 is 8 f32 ULPs
+/// (2⁻²³ apart at 1) in an f32 case and 2³² f64 ULPs (2⁻⁵²) in an f64 case.
+#[test]
+fn check_reports_ulps_in_the_case_scalar() {
+    use pgoracle::oracle::check::{GoldenTest, check};
+    use std::collections::HashMap;
+    let got = 1.0 + 2f64.powi(-20);
+    for (scalar, ulps) in [("f32", 8u64), ("f64", 1u64 << 32)] {
+        let test = GoldenTest {
+            id: json!(scalar),
+            operation: "kl_gaussian".into(),
+            scalar: scalar.into(),
+            expected: Some(json!({"kl": 1.0}).as_object().unwrap().clone()),
+            expected_error: None,
+            rel: 1e-9,
+        };
+        let candidate = HashMap::from([(
+            json!(scalar).to_string(),
+            json!({"id": scalar, "output": {"kl": got}}),
+        )]);
+        let reports = check(&[test], &candidate);
+        assert_eq!(reports[0].fields.len(), 1, "{scalar}");
+        assert_eq!(reports[0].fields[0].ulps, Some(ulps), "{scalar}");
+    }
+}
