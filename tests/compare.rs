@@ -102,3 +102,59 @@ fn check_reports_ulps_in_the_case_scalar() {
         assert_eq!(reports[0].fields[0].ulps, Some(ulps), "{scalar}");
     }
 }
+
+/// f32 ULPs on the negative side and around zero: −1 and −(1 + 2⁻²³) are adjacent; +0 and
+/// the smallest f32 subnormal 2⁻¹⁴⁹ are adjacent; ∓2⁻¹⁴⁹ are 2 apart (−min, ±0, +min).
+#[test]
+fn f32_ulp_distance_on_the_negative_side_and_at_zero() {
+    let min32 = f64::from(f32::from_bits(1));
+    assert_eq!(min32, 2f64.powi(-149));
+    assert_eq!(
+        ulp_distance(-1.0, -f64::from(1.0f32 + f32::EPSILON), true),
+        Some(1)
+    );
+    assert_eq!(ulp_distance(0.0, min32, true), Some(1));
+    assert_eq!(ulp_distance(-min32, min32, true), Some(2));
+    assert_eq!(
+        ulp_distance(-2.0, 2.0, true),
+        ulp_distance(0.0, 2.0, true).map(|d| 2 * d)
+    );
+}
+
+/// A matrix is compared with its shape: [[1, 2], [3, 4]] and [[1, 2, 3], [4]] hold the same
+/// numbers in the same order but are not the same field.
+#[test]
+fn nested_shapes_must_match() {
+    let c = compare_field(
+        "fisher",
+        &json!([[1, 2], [3, 4]]),
+        Some(&json!([[1, 2, 3], [4]])),
+        1e-9,
+        false,
+    );
+    assert!(!c.ok);
+    assert!(
+        c.reason.as_deref().unwrap_or("").starts_with("shape"),
+        "{c:?}"
+    );
+}
+
+/// Exact fields that agree report no error at all; among equally bad components the first is
+/// the worst.
+#[test]
+fn exact_agreement_reports_zero_error_and_ties_report_the_first_component() {
+    let steps = compare_field("steps", &json!(3), Some(&json!(3)), 1e-9, false);
+    assert!(steps.ok);
+    assert_eq!((steps.abs_error, steps.rel_error), (0.0, 0.0));
+    assert_eq!(steps.reason, None);
+    let tie = compare_field(
+        "grad",
+        &json!([1, 1]),
+        Some(&json!([1.5, 1.5])),
+        1e-9,
+        false,
+    );
+    assert!(!tie.ok);
+    assert_eq!(tie.index, Some(0));
+    assert_eq!((tie.abs_error, tie.rel_error), (0.5, 0.5));
+}

@@ -15,7 +15,8 @@ pub struct FieldComparison {
     pub field: String,
     /// Whether it agrees.
     pub ok: bool,
-    /// Index of the worst component (flattened row-major), for vectors and matrices.
+    /// Index of the worst component (flattened row-major; the first of equally bad ones), for
+    /// vectors and matrices.
     pub index: Option<usize>,
     /// Expected value at the worst component.
     pub expected: Option<f64>,
