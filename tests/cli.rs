@@ -419,3 +419,34 @@ fn check_exit_codes() {
     assert!(o.stdout.is_empty());
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `strict` of the conjugate-gradient solver (oracle interface): one CG iteration cannot solve
+/// F u = g for F = diag(1, 4, 9)/3 (three distinct eigenvalues need three iterations), so the
+/// missed tolerance is `NoConvergence` with `strict: true`, an output with its residual with
+/// `strict: false` or without `strict`, and `strict: "yes"` is an invalid document.
+#[test]
+fn conjugate_gradient_strict_flag() {
+    let case = |strict: &str| {
+        format!(
+            r#"{{"id": "s", "operation": "natural_update", "input": {{"theta": [0, 0, 0],
+            "grads": [[1, 1, 1], [1, 1, 1], [1, 1, 1]], "scores": [[1, 0, 0], [0, 2, 0], [0, 0, 3]],
+            "epsilon": 0.5, "solver": {{"kind": "conjugate_gradient", "max_iters": 1,
+            "tol": 1e-12, "damping": 0{strict}}}}}}}"#
+        )
+    };
+    let strict = eval_json(&case(r#", "strict": true"#));
+    assert_eq!(strict["error"]["kind"], "NoConvergence", "{strict}");
+    for lenient in [case(r#", "strict": false"#), case("")] {
+        let r = eval_json(&lenient);
+        assert_eq!(r["output"]["cg_iterations"], 1, "{r}");
+        let residual = r["output"]["cg_residual"].as_f64().unwrap();
+        assert!(residual > 1e-12, "{r}");
+    }
+    let o = pgoracle(&["eval"], &case(r#", "strict": "yes""#));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("field `input.solver.strict`: expected true or false"),
+        "{err}"
+    );
+}
