@@ -202,7 +202,16 @@ fn invalid_documents_exit_2_with_empty_stdout_and_name_the_field() {
             r#"{"id": "p", "operation": "score", "input": {"policy": {"family": "beta"}, "theta": [0, 1], "trajectories": []}}"#,
             "input.policy.family",
         ),
-        // `id` is any string or integer (oracle interface): 1.5, 1e3 and a lone sign are not.
+        // Errors found by nested readers (trajectory steps, a policy's state) name the case.
+        (
+            r#"{"id": "nested", "operation": "likelihood_ratio_gradient", "input": {"policy": {"family": "gaussian"}, "theta": [0, 1], "gamma": 1, "trajectories": [[{"s": 0, "a": "x", "r": 1}]]}}"#,
+            "case \"nested\": field `input.trajectories[0][0].a`",
+        ),
+        (
+            r#"{"id": "kl-s", "operation": "policy_kl", "input": {"policy": {"family": "softmax", "n_states": 2, "n_actions": 2}, "theta": [0, 1, 0, 0], "theta_prime": [0, 0, 0, 0], "s": "one"}}"#,
+            "case \"kl-s\": field `input.s`",
+        ),
+        // `id` is any string or integer (oracle interface): 1.5 and 1e3 are not.
         (
             r#"{"id": 1.5, "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}"#,
             "field `id`: expected a string or an integer",

@@ -36,7 +36,8 @@ impl<'a> Fields<'a> {
         DocError::new(self.id, &self.child(name), message)
     }
 
-    fn child(&self, name: &str) -> String {
+    /// The path of field `name` of this object (`input.solver.tol`), for error messages.
+    pub fn child(&self, name: &str) -> String {
         if self.path.is_empty() {
             name.to_string()
         } else {

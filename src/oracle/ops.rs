@@ -120,7 +120,7 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
     let theta = f.vector::<T>("theta")?;
     if op == "policy_kl" {
         let theta_prime = f.vector("theta_prime")?;
-        let s = policy.state(f.required("s")?, "s", f.id())?;
+        let s = policy.state(f.required("s")?, &f.child("s"), f.id())?;
         f.finish()?;
         return Ok(policy
             .kl(&theta, &theta_prime, &s)
