@@ -202,6 +202,15 @@ fn invalid_documents_exit_2_with_empty_stdout_and_name_the_field() {
             r#"{"id": "p", "operation": "score", "input": {"policy": {"family": "beta"}, "theta": [0, 1], "trajectories": []}}"#,
             "input.policy.family",
         ),
+        // A softmax table needs n_states, n_actions ≥ 1; the error names the one that is 0.
+        (
+            r#"{"id": "z", "operation": "policy_kl", "input": {"policy": {"family": "softmax", "n_states": 0, "n_actions": 2}, "theta": [], "theta_prime": [], "s": 0}}"#,
+            "field `input.policy.n_states`: expected a positive integer",
+        ),
+        (
+            r#"{"id": "z", "operation": "policy_kl", "input": {"policy": {"family": "softmax", "n_states": 2, "n_actions": 0}, "theta": [], "theta_prime": [], "s": 0}}"#,
+            "field `input.policy.n_actions`: expected a positive integer",
+        ),
         // Errors found by nested readers (trajectory steps, a policy's state) name the case.
         (
             r#"{"id": "nested", "operation": "likelihood_ratio_gradient", "input": {"policy": {"family": "gaussian"}, "theta": [0, 1], "gamma": 1, "trajectories": [[{"s": 0, "a": "x", "r": 1}]]}}"#,
