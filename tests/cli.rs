@@ -5,10 +5,15 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn pgoracle(args: &[&str], stdin: &str) -> Output {
+    pgoracle_to(args, stdin, Stdio::piped())
+}
+
+/// Runs pgoracle with `stdin` as its input and its standard output sent to `stdout`.
+fn pgoracle_to(args: &[&str], stdin: &str, stdout: Stdio) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pgoracle"))
         .args(args)
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .expect("pgoracle starts");
@@ -280,20 +285,11 @@ fn a_write_error_other_than_a_closed_pipe_is_reported() {
         .write(true)
         .open("/dev/full")
         .expect("/dev/full (Linux)");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pgoracle"))
-        .args(["eval"])
-        .stdin(Stdio::piped())
-        .stdout(full)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pgoracle starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(br#"{"id": 1, "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}"#)
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("finishes");
+    let out = pgoracle_to(
+        &["eval"],
+        r#"{"id": 1, "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}"#,
+        Stdio::from(full),
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
