@@ -380,3 +380,14 @@ fn sampled_actions_have_the_mean_log_density_of_the_policy() {
     let (mean, _) = mean_var(&logs);
     assert!((mean - expected).abs() <= 5.0 * se, "{mean} vs {expected}");
 }
+
+/// The discount multiplies each later step: at θ = [−0.5, 0.2], E[s₁²] = 0.3² + 0.1² = 0.1 and
+/// E[s₂²] = (1 + λ)²·0.1 + σ² + 0.1² = 0.25·0.1 + 0.05 = 0.075, so with γ = 0.5 and depth 2,
+/// U = −(0.1 + 0.5·0.075) = −0.1375 (by hand, from s′ = s + a + 0.1z, a ~ N(λs, σ²)).
+#[test]
+fn regulator_moments_discount_each_later_step_by_gamma() {
+    let m = regulator_moments(&dvector![-0.5, 0.2], 2, 0.5).unwrap();
+    assert!((m.utility - -0.1375).abs() < 1e-15, "{}", m.utility);
+    let undiscounted = regulator_moments(&dvector![-0.5, 0.2], 2, 1.0).unwrap();
+    assert!((undiscounted.utility - -0.175).abs() < 1e-15);
+}
