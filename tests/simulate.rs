@@ -391,3 +391,10 @@ fn regulator_moments_discount_each_later_step_by_gamma() {
     let undiscounted = regulator_moments(&dvector![-0.5, 0.2], 2, 1.0).unwrap();
     assert!((undiscounted.utility - -0.175).abs() < 1e-15);
 }
+
+/// `SingleState::new(γ)` keeps its γ (Example 12.1 uses 1, the default).
+#[test]
+fn single_state_discount_is_the_one_given() {
+    assert_eq!(SingleState::new(0.9).unwrap().discount(), 0.9);
+    assert_eq!(SingleState::default().discount(), 1.0);
+}
