@@ -446,3 +446,15 @@ fn zero_iterations_and_the_single_state_problem() {
     let last = path.thetas.last().unwrap();
     assert!(last[0] > 0.5, "θ₁ should increase from 0: {last}");
 }
+
+/// Clipping to a single point (lo = hi) is a valid clip (Algorithm 12.2 needs only lo ≤ hi);
+/// lo > hi is `InvalidParameter`.
+#[test]
+fn clip_bounds_may_be_equal_but_not_reversed() {
+    let clip = |lo: f64, hi: f64| Method::GradientAscent {
+        alpha: 0.1,
+        transform: GradientTransform::Clip { lo, hi },
+    };
+    assert!(clip(0.5, 0.5).check().is_ok());
+    assert!(clip(0.6, 0.5).check().is_err());
+}
