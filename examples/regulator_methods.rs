@@ -14,7 +14,7 @@
 
 use nalgebra::dvector;
 use pgoracle::problem::{SimpleRegulator, regulator_moments};
-use pgoracle::update_loop::{GradientTransform, Method, RolloutPlan, ThetaPath, run};
+use pgoracle::update_loop::{GradientTransform, Method, RolloutPlan, Stop, ThetaPath, run};
 use pgoracle::{LinearGaussian, LinesearchParams, PgError, Solver};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -80,6 +80,18 @@ fn path(method: &Method) -> Result<ThetaPath, PgError> {
     )
 }
 
+/// Why a path ended, in words.
+fn describe(stop: &Stop) -> String {
+    match stop {
+        Stop::Completed => "completed".into(),
+        Stop::LeftDomain {
+            iteration,
+            proposed,
+        } => format!("iteration {iteration} proposed σ = {:.4} ≤ 0", proposed[1]),
+        Stop::Failed { iteration, error } => format!("iteration {iteration} failed: {error}"),
+    }
+}
+
 fn main() -> Result<(), PgError> {
     let gamma = 1.0;
     let start = regulator_moments(&dvector![0.0, 1.0], PLAN.depth, gamma)?.utility;
@@ -94,11 +106,11 @@ fn main() -> Result<(), PgError> {
         let last = first.thetas.last().expect("a path starts with θ₀");
         let utility = regulator_moments(last, PLAN.depth, gamma)?.utility;
         println!(
-            "{label:<26} θ = [{:>9.6}, {:>9.6}]  exact U(θ) = {utility:>10.6}  iterations {:>2}  stop: {:?}",
+            "{label:<26} θ = [{:>9.6}, {:>9.6}]  exact U(θ) = {utility:>10.6}  iterations {:>2}  {}",
             last[0],
             last[1],
             first.thetas.len() - 1,
-            first.stop
+            describe(&first.stop)
         );
     }
     println!("every path is reproduced bit for bit from its seed");
