@@ -187,3 +187,99 @@ pub(super) fn clip_segment(
         (p.0 + t1 * dx, p.1 + t1 * dy),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plotters::element::PointCollection;
+
+    fn points(arrow: &PathElement<(f64, f64)>) -> Vec<(f64, f64)> {
+        arrow.point_iter().to_vec()
+    }
+
+    fn close(a: (f64, f64), b: (f64, f64)) -> bool {
+        (a.0 - b.0).abs() < 1e-12 && (a.1 - b.1).abs() < 1e-12
+    }
+
+    #[test]
+    fn an_arrow_without_a_direction_is_not_drawn() {
+        let style = ShapeStyle::from(&BLACK);
+        for direction in [(0.0, 0.0), (f64::NAN, 1.0), (f64::INFINITY, 0.0)] {
+            assert!(arrow((0.0, 0.0), direction, (1.0, 1.0), 10.0, style).is_none());
+        }
+    }
+
+    #[test]
+    fn an_arrow_is_laid_out_in_pixels() {
+        // Pointing along +x, 10 px long, at 2 px per unit in x and 4 in y: the tip is 5 units
+        // to the right; the head strokes are 3.5 px long at ±25°, i.e. 3.5·cos 25° px back
+        // (÷ 2 in x) and 3.5·sin 25° px to either side (÷ 4 in y).
+        let style = ShapeStyle::from(&BLACK);
+        let drawn = arrow((1.0, 1.0), (3.0, 0.0), (2.0, 4.0), 10.0, style).map(|a| points(&a));
+        let (back, side) = (
+            3.5 * 25f64.to_radians().cos() / 2.0,
+            3.5 * 25f64.to_radians().sin() / 4.0,
+        );
+        let tip = (6.0, 1.0);
+        let expected = [
+            (1.0, 1.0),
+            tip,
+            (6.0 - back, 1.0 + side),
+            tip,
+            (6.0 - back, 1.0 - side),
+        ];
+        let drawn = drawn.unwrap_or_default();
+        assert_eq!(drawn.len(), 5);
+        for (got, want) in drawn.iter().zip(expected) {
+            assert!(close(*got, want), "{got:?} != {want:?}");
+        }
+    }
+
+    #[test]
+    fn an_arrow_points_up_when_dy_is_positive() {
+        // Pixels grow downwards; the arrow must still point up in data units.
+        let style = ShapeStyle::from(&BLACK);
+        let drawn = arrow((0.0, 0.0), (0.0, 1.0), (1.0, 1.0), 8.0, style).map(|a| points(&a));
+        let drawn = drawn.unwrap_or_default();
+        assert!(close(drawn[1], (0.0, 8.0)), "tip {:?}", drawn[1]);
+    }
+
+    #[test]
+    fn segments_are_clipped_to_the_box() {
+        let unit = (&(0.0..1.0), &(0.0..1.0));
+        // Crossing the box horizontally, vertically (dx = 0) and diagonally.
+        assert_eq!(
+            clip_segment((-1.0, 0.5), (2.0, 0.5), unit),
+            Some(((0.0, 0.5), (1.0, 0.5)))
+        );
+        assert_eq!(
+            clip_segment((0.5, 2.0), (0.5, -1.0), unit),
+            Some(((0.5, 1.0), (0.5, 0.0)))
+        );
+        assert_eq!(
+            clip_segment((-1.0, -1.0), (2.0, 2.0), unit),
+            Some(((0.0, 0.0), (1.0, 1.0)))
+        );
+        // Inside: unchanged, also when it is a single point.
+        let inside = ((0.25, 0.5), (0.75, 0.25));
+        assert_eq!(clip_segment(inside.0, inside.1, unit), Some(inside));
+        assert_eq!(
+            clip_segment((0.5, 0.5), (0.5, 0.5), unit),
+            Some(((0.5, 0.5), (0.5, 0.5)))
+        );
+    }
+
+    #[test]
+    fn segments_outside_the_box_are_dropped() {
+        let unit = (&(0.0..1.0), &(0.0..1.0));
+        // Beyond a corner, on a line that misses the box (t0 > t1).
+        assert_eq!(clip_segment((0.5, -1.0), (2.0, 0.5), unit), None);
+        // Parallel to a side, outside it (a zero denominator with a negative numerator).
+        assert_eq!(clip_segment((-1.0, 0.0), (-1.0, 1.0), unit), None);
+        assert_eq!(clip_segment((0.0, 2.0), (1.0, 2.0), unit), None);
+        // Wholly to one side.
+        assert_eq!(clip_segment((2.0, 2.0), (3.0, 3.0), unit), None);
+        // Pointing away from the box before reaching it.
+        assert_eq!(clip_segment((1.5, 0.5), (3.0, 0.5), unit), None);
+    }
+}

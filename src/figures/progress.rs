@@ -66,3 +66,43 @@ impl Progress {
         self.bar.finish_and_clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A progress whose run started `seconds` ago.
+    fn started_ago(progress: Progress, seconds: u64) -> Progress {
+        let start = Instant::now()
+            .checked_sub(Duration::from_secs(seconds))
+            .unwrap_or_else(Instant::now);
+        Progress { start, ..progress }
+    }
+
+    #[test]
+    fn a_delayed_bar_is_drawn_only_after_two_seconds() {
+        let mut fresh = Progress::delayed();
+        fresh.tick("at once");
+        assert!(!fresh.visible, "drawn before the delay");
+        let mut late = started_ago(Progress::delayed(), 3);
+        late.tick("after three seconds");
+        assert!(late.visible, "not drawn after the delay");
+        assert_eq!(late.counts().0, 1);
+    }
+
+    #[test]
+    fn a_hidden_bar_is_never_drawn() {
+        let mut hidden = started_ago(Progress::hidden(), 3);
+        hidden.tick("after three seconds");
+        assert!(!hidden.visible);
+    }
+
+    #[test]
+    fn finish_ends_the_bar() {
+        let progress = Progress::hidden();
+        progress.expect(2);
+        assert!(!progress.bar.is_finished());
+        progress.finish();
+        assert!(progress.bar.is_finished());
+    }
+}
