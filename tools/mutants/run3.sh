@@ -16,8 +16,8 @@ case " $groups " in *" a "*) bash tools/mutants/scope.sh > "$out/scope.diff" ;; 
 # Build once; every cargo-mutants build directory starts from a copy of this target/.
 cargo test --profile mutants --no-run --quiet
 common=(-j 2 --timeout 40 --build-timeout 600 --baseline skip --copy-target=true)
-# src/oracle, src/problem, src/simulate, src/update_loop and src/figures have no unit tests,
-# so groups b, c and d run only the integration tests that exercise them.
+# src/oracle, src/problem, src/simulate and src/update_loop have no unit tests, so groups c
+# and d run only the integration tests that exercise them.
 for group in $groups; do
   case $group in
     a) # The numerical core and the binary's glue, against the whole suite.
@@ -25,8 +25,9 @@ for group in $groups; do
         --exclude 'src/figures/**' --exclude 'src/oracle/**' --exclude 'src/problem/**' \
         --exclude 'src/simulate/**' --exclude 'src/update_loop/**' \
         --exclude src/policy/gaussian.rs --exclude src/policy/linear_gaussian.rs || true ;;
-    b) # Figures, against the figure tests (which compare with docs/figures byte for byte).
-      cargo mutants "${common[@]}" -o "$out/b" --file 'src/figures/**' -- --test figures || true ;;
+    b) # Figures, against the figure tests (which compare with docs/figures byte for byte) and
+       # the unit tests of the drawing helpers (plot.rs, progress.rs).
+      cargo mutants "${common[@]}" -o "$out/b" --file 'src/figures/**' -- --lib --test figures || true ;;
     c) # The JSON oracle, against the interface tests.
       cargo mutants "${common[@]}" -o "$out/c" --file 'src/oracle/**' \
         -- --test cli --test golden --test compare --test layout --test reference \
