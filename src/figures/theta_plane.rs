@@ -136,3 +136,28 @@ pub(super) fn path_rows(csv: &mut Csv, method: &str, path: &ThetaPath) {
         ]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::dvector;
+
+    use super::*;
+    use crate::figures::plot::{COLOURS, chart, render_svg};
+
+    #[test]
+    fn only_points_inside_the_box_are_drawn() {
+        // θ₁ in range with θ₂ above it, θ₂ in range with θ₁ right of it, and one point inside:
+        // one circle.
+        let path = ThetaPath {
+            thetas: vec![dvector![-1.0, 2.0], dvector![1.0, 1.0], dvector![-1.0, 1.0]],
+            notes: vec![IterationNote::Stepped; 2],
+            stop: Stop::Completed,
+        };
+        let svg = render_svg("test", (400, 300), |root| {
+            let mut plane = chart("test", root, "", (X_RANGE, Y_RANGE), ("θ₁", "θ₂"))?;
+            draw_path("test", &mut plane, &path, COLOURS[0], "path")
+        });
+        let circles = svg.map(|text| text.matches("<circle").count());
+        assert_eq!(circles.ok(), Some(1));
+    }
+}
