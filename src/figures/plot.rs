@@ -179,7 +179,9 @@ pub(super) fn clip_segment(
             }
         }
     }
-    if t0 > t1 || !t0.is_finite() || !t1.is_finite() {
+    // t0 ≥ 0 and t1 ≤ 1 always (max/min ignore a NaN quotient), so an infinite t0 or t1
+    // also gives t0 > t1.
+    if t0 > t1 {
         return None;
     }
     Some((
@@ -261,6 +263,16 @@ mod tests {
             Some(((0.0, 0.0), (1.0, 1.0)))
         );
         // Inside: unchanged, also when it is a single point.
+        // Along an edge of the closed box (a zero denominator with a zero numerator).
+        assert_eq!(
+            clip_segment((0.0, 0.2), (0.0, 0.8), unit),
+            Some(((0.0, 0.2), (0.0, 0.8)))
+        );
+        // Touching only the corner (0, 0): t0 = t1, a single point.
+        assert_eq!(
+            clip_segment((-1.0, 1.0), (1.0, -1.0), unit),
+            Some(((0.0, 0.0), (0.0, 0.0)))
+        );
         let inside = ((0.25, 0.5), (0.75, 0.25));
         assert_eq!(clip_segment(inside.0, inside.1, unit), Some(inside));
         assert_eq!(
