@@ -11,7 +11,7 @@
 //! objective in duals, or compare its hand-written gradient with pgoracle's autodiff one.
 //!
 //! Eq. (12.23) is the gradient of Eq. (12.22) only away from its kinks (a ratio exactly at
-//! 1 ± ε), so the example first checks that no ratio is near one.
+//! 1 ± ε), so the example first checks that no ratio is near one of them.
 
 use nalgebra::{DVector, SVector, dvector};
 use num_dual::{DualSVec64, gradient};

@@ -68,7 +68,8 @@ fn peer_step(theta: &[f64], g: &[f64], scores: &[Vec<f64>]) -> Vec<f64> {
     theta.iter().zip(&u).map(|(t, ui)| t + scale * ui).collect()
 }
 
-/// maxᵢ |aᵢ − bᵢ| / maxᵢ |bᵢ|, the normwise relative difference `pgoracle check` reports.
+/// maxᵢ |gotᵢ − expectedᵢ| / maxᵢ |expectedᵢ|, the normwise relative error `pgoracle check`
+/// reports.
 fn normwise_difference(got: &[f64], expected: &[f64]) -> f64 {
     let worst = got.iter().zip(expected).map(|(g, e)| (g - e).abs());
     let scale = expected.iter().fold(0.0f64, |m, e| m.max(e.abs()));
