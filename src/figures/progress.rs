@@ -92,6 +92,8 @@ mod tests {
         late.tick("after three seconds");
         assert!(late.visible, "not drawn after the delay");
         assert_eq!(late.counts(), (1, 0));
+        // On an interactive terminal the bar was drawn; clear it.
+        late.finish();
     }
 
     #[test]
