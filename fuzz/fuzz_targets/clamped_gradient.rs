@@ -1,3 +1,3 @@
 #![no_main]
-use pgoracle::fuzz::clamped_gradient::{Case, harness};
+use pgoracle_fuzz::clamped_gradient::{Case, harness};
 libfuzzer_sys::fuzz_target!(|case: Case| harness(case));

@@ -1,3 +1,3 @@
 #![no_main]
-use pgoracle::fuzz::eval_json::{Case, harness};
+use pgoracle_fuzz::eval_json::{Case, harness};
 libfuzzer_sys::fuzz_target!(|case: Case<'_>| harness(case));

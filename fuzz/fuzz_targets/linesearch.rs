@@ -1,3 +1,3 @@
 #![no_main]
-use pgoracle::fuzz::linesearch::{Case, harness};
+use pgoracle_fuzz::linesearch::{Case, harness};
 libfuzzer_sys::fuzz_target!(|case: Case| harness(case));

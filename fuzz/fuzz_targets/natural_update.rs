@@ -1,3 +1,3 @@
 #![no_main]
-use pgoracle::fuzz::natural_update::{Case, harness};
+use pgoracle_fuzz::natural_update::{Case, harness};
 libfuzzer_sys::fuzz_target!(|case: Case| harness(case));

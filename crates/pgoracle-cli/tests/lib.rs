@@ -1,0 +1,5 @@
+//! The `pgoracle` binary's integration tests: its commands, flags and exit codes, and the
+//! figures.
+
+mod cli;
+mod figures;
