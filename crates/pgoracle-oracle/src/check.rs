@@ -9,15 +9,16 @@ use serde_json::Value;
 
 use super::DocError;
 use super::compare::{FieldComparison, compare_field};
-use super::golden::SCHEMA;
+use super::golden_file::{GoldenFile, GoldenTest, SCHEMA};
+use super::operation::Operation;
 
-/// One golden test as `check` uses it.
+/// One golden test as `check` uses it: what a result is compared with.
 #[derive(Debug, Clone)]
-pub struct GoldenTest {
+pub struct CheckCase {
     /// The case id (any JSON string or integer).
     pub id: Value,
     /// The operation.
-    pub operation: String,
+    pub operation: Operation,
     /// `"f64"` or `"f32"`.
     pub scalar: String,
     /// Expected output fields, or `None` for an error case.
@@ -28,15 +29,72 @@ pub struct GoldenTest {
     pub rel: f64,
 }
 
+impl From<&GoldenTest> for CheckCase {
+    fn from(t: &GoldenTest) -> Self {
+        CheckCase {
+            id: t.id.clone(),
+            operation: t.operation,
+            scalar: t.scalar.clone(),
+            expected: t.expected.clone(),
+            expected_error: t.expected_error.clone(),
+            rel: t.tolerance.as_ref().map_or(0.0, |tol| tol.rel),
+        }
+    }
+}
+
+/// What is wrong with a case as a whole (rather than with one of its fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The candidate has no result with the case's id.
+    Missing,
+    /// An error kind was expected; the candidate gave another kind, or an output (`None`).
+    WrongError {
+        /// The expected kind.
+        expected: String,
+        /// The kind the candidate gave, if it gave an error.
+        got: Option<String>,
+    },
+    /// An output was expected; the candidate gave an error of this kind, or neither (`None`).
+    NoOutput {
+        /// The kind the candidate gave, if it gave an error.
+        got: Option<String>,
+    },
+    /// The golden test has neither `expected` nor `expected_error`.
+    NoExpectation,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Missing => f.write_str("no result with this id"),
+            Problem::WrongError {
+                expected,
+                got: Some(other),
+            } => write!(f, "expected error {expected}, got error {other}"),
+            Problem::WrongError {
+                expected,
+                got: None,
+            } => write!(f, "expected error {expected}, got an output"),
+            Problem::NoOutput { got: Some(kind) } => {
+                write!(f, "expected an output, got error {kind}")
+            }
+            Problem::NoOutput { got: None } => f.write_str("expected an output, got no output"),
+            Problem::NoExpectation => {
+                f.write_str("golden test has neither expected nor expected_error")
+            }
+        }
+    }
+}
+
 /// How one case compares.
 #[derive(Debug, Clone)]
 pub struct CaseReport {
     /// The golden test.
-    pub test: GoldenTest,
+    pub test: CheckCase,
     /// Field comparisons that failed (empty when the case agrees).
     pub fields: Vec<FieldComparison>,
     /// A case-level problem: missing result, error instead of output, wrong error kind.
-    pub problem: Option<String>,
+    pub problem: Option<Problem>,
 }
 
 impl CaseReport {
@@ -50,7 +108,7 @@ impl CaseReport {
 ///
 /// # Errors
 /// [`DocError`] for unreadable files or files that are not golden files.
-pub fn load_golden(path: &Path) -> Result<Vec<GoldenTest>, DocError> {
+pub fn load_golden(path: &Path) -> Result<Vec<CheckCase>, DocError> {
     let files = if path.is_dir() {
         let mut names: Vec<_> = std::fs::read_dir(path)
             .map_err(|e| DocError::new("?", &path.display().to_string(), &e.to_string()))?
@@ -76,41 +134,16 @@ pub fn load_golden(path: &Path) -> Result<Vec<GoldenTest>, DocError> {
                 &format!("not a golden file (schema is not {SCHEMA})"),
             ));
         }
-        for group in doc["test_groups"].as_array().into_iter().flatten() {
-            for t in group["tests"].as_array().into_iter().flatten() {
-                tests.push(golden_test(t, &where_)?);
-            }
-        }
+        let file: GoldenFile = serde_json::from_value(doc)
+            .map_err(|e| DocError::new("?", &where_, &format!("invalid golden file: {e}")))?;
+        tests.extend(
+            file.test_groups
+                .iter()
+                .flat_map(|g| &g.tests)
+                .map(CheckCase::from),
+        );
     }
     Ok(tests)
-}
-
-fn golden_test(t: &Value, file: &str) -> Result<GoldenTest, DocError> {
-    let id_text = t["id"].to_string();
-    let bad = |field: &str| {
-        DocError::new(
-            &id_text,
-            &format!("{file}: {field}"),
-            "missing or of the wrong type",
-        )
-    };
-    Ok(GoldenTest {
-        id: t.get("id").cloned().ok_or_else(|| bad("id"))?,
-        operation: t["operation"]
-            .as_str()
-            .ok_or_else(|| bad("operation"))?
-            .to_string(),
-        scalar: t["scalar"]
-            .as_str()
-            .ok_or_else(|| bad("scalar"))?
-            .to_string(),
-        expected: t.get("expected").and_then(Value::as_object).cloned(),
-        expected_error: t
-            .get("expected_error")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        rel: t["tolerance"]["rel"].as_f64().unwrap_or(0.0),
-    })
 }
 
 /// Reads the candidate's results: a JSON array of results, one result, or one result per line.
@@ -150,7 +183,7 @@ pub fn load_candidate(text: &str) -> Result<HashMap<String, Value>, DocError> {
 }
 
 /// Compares the candidate's results with every golden test.
-pub fn check(tests: &[GoldenTest], candidate: &HashMap<String, Value>) -> Vec<CaseReport> {
+pub fn check(tests: &[CheckCase], candidate: &HashMap<String, Value>) -> Vec<CaseReport> {
     tests
         .iter()
         .map(|t| {
@@ -160,25 +193,24 @@ pub fn check(tests: &[GoldenTest], candidate: &HashMap<String, Value>) -> Vec<Ca
                 problem: None,
             };
             let Some(result) = candidate.get(&t.id.to_string()) else {
-                report.problem = Some("no result with this id".into());
+                report.problem = Some(Problem::Missing);
                 return report;
             };
             let got_error = result["error"]["kind"].as_str();
             match (&t.expected_error, &t.expected) {
                 (Some(kind), _) => {
                     if got_error != Some(kind.as_str()) {
-                        report.problem = Some(match got_error {
-                            Some(other) => format!("expected error {kind}, got error {other}"),
-                            None => format!("expected error {kind}, got an output"),
+                        report.problem = Some(Problem::WrongError {
+                            expected: kind.clone(),
+                            got: got_error.map(str::to_string),
                         });
                     }
                 }
                 (None, Some(expected)) => match result.get("output") {
                     None => {
-                        report.problem = Some(format!(
-                            "expected an output, got {}",
-                            got_error.map_or("no output".to_string(), |k| format!("error {k}"))
-                        ));
+                        report.problem = Some(Problem::NoOutput {
+                            got: got_error.map(str::to_string),
+                        });
                     }
                     Some(output) => {
                         for (field, value) in expected {
@@ -195,10 +227,7 @@ pub fn check(tests: &[GoldenTest], candidate: &HashMap<String, Value>) -> Vec<Ca
                         }
                     }
                 },
-                (None, None) => {
-                    report.problem =
-                        Some("golden test has neither expected nor expected_error".into())
-                }
+                (None, None) => report.problem = Some(Problem::NoExpectation),
             }
             report
         })
@@ -244,7 +273,7 @@ pub fn render(reports: &[CaseReport]) -> String {
     }
     let missing = reports
         .iter()
-        .filter(|r| r.problem.as_deref() == Some("no result with this id"))
+        .filter(|r| r.problem == Some(Problem::Missing))
         .count();
     let agree = reports.iter().filter(|r| r.agrees()).count();
     let _ = write!(

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use super::number::parse_number;
+
 /// Output fields compared exactly (integers and booleans); every other numeric field is compared
 /// with the case's tolerance.
 pub const EXACT_FIELDS: [&str; 2] = ["steps", "accepted"];
@@ -35,16 +37,7 @@ pub struct FieldComparison {
 /// Parses a number of a result or a reference: a JSON number, a decimal string (the 40-digit
 /// reference values) or one of the non-finite strings.
 pub fn parse_value(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_str().parse().ok(),
-        Value::String(s) => match s.as_str() {
-            "NaN" => Some(f64::NAN),
-            "Infinity" => Some(f64::INFINITY),
-            "-Infinity" => Some(f64::NEG_INFINITY),
-            other => other.parse().ok(),
-        },
-        _ => None,
-    }
+    parse_number::<f64>(v).or_else(|| v.as_str().and_then(|decimal| decimal.parse().ok()))
 }
 
 /// A number, vector or matrix flattened row-major, with its shape (lengths of nested arrays).

@@ -8,20 +8,20 @@
 //! tolerance, `source`, `flags`, a `comment`, the independent reference value of every expected
 //! field, and pgoracle's error against it. The output is byte-identical on every run.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Number, Value, json};
 
 use super::compare::{compare_field, parse_value};
-use super::ops::OPERATIONS;
+use super::golden_file::{
+    Expectation, GoldenFile, GoldenTest, GoldenTolerance, SCHEMA, TestGroup, to_text,
+};
+use super::operation::Operation;
 use super::{DocError, eval_case};
 use pgoracle::tolerance::Tolerance;
 
 /// The independent reference: inputs, sources, flags and 50-digit expected values.
 pub const REFERENCE: &str = include_str!("../../../tools/reference/cases.json");
-
-/// Schema name written in every golden file.
-pub const SCHEMA: &str = "pgoracle-golden-v1";
 
 /// What each flag means; every flag used by a golden file is explained in its header.
 pub const FLAG_NOTES: [(&str, &str); 10] = [
@@ -67,39 +67,13 @@ pub const FLAG_NOTES: [(&str, &str); 10] = [
     ),
 ];
 
-/// Where each operation comes from in the chapter.
-pub fn book_source(operation: &str) -> &'static str {
-    match operation {
-        "gradient_ascent" => "Eq. (12.1), Algorithm 12.1",
-        "scale_gradient" | "clip_gradient" => "Algorithm 12.2",
-        "restricted_step" => "Eq. (12.6)",
-        "fisher" => "Eq. (12.10)",
-        "natural_update" => "Eqs. (12.12)–(12.13), natural_update of Algorithm 12.4",
-        "score" => "∇log p(τ) = Σ_k ∇log π(θ, a_k, s_k), Algorithms 12.3–12.5",
-        "likelihood_ratio_gradient" => "∇U(τ) = ∇log p(τ) R(τ), Algorithms 12.3–12.4",
-        "restricted_update" => "Algorithm 12.3",
-        "natural_policy_update" => "Algorithm 12.4",
-        "policy_kl" => "D_KL(π_θ(·|s) ‖ π_θ′(·|s)), Eq. (12.19)",
-        "surrogate_objective" => "Eq. (12.18), Algorithm 12.5",
-        "surrogate_constraint" => "Eq. (12.19), Algorithm 12.5",
-        "trust_region_update" => "Algorithm 12.5",
-        "clamped_objective" => "Eq. (12.22)",
-        "clamped_gradient" => "Eq. (12.23), Algorithm 12.6",
-        "kl_penalty_objective" => "Eq. (12.24)",
-        "clamped_update" => "Algorithm 12.6",
-        "kl_categorical" => "Exercise 12.3",
-        "kl_gaussian" => "closed form, Appendix A.10",
-        _ => "",
-    }
-}
-
 /// Output fields that describe how pgoracle computed a result rather than the result, and so
 /// are not expected of other implementations.
 pub const DIAGNOSTIC_FIELDS: [&str; 2] = ["cg_iterations", "cg_residual"];
 
-/// One golden file: its name (`<operation>.json`) and its text.
+/// One generated golden file: its name (`<operation>.json`) and its text ([`to_text`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GoldenFile {
+pub struct GeneratedFile {
     /// File name.
     pub name: String,
     /// File contents.
@@ -123,8 +97,16 @@ pub fn case_tolerance(case: &Value) -> f64 {
     }
 }
 
+/// A reference case's string field, `""` when absent.
+fn text_field(case: &Value, key: &str) -> String {
+    case.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Builds the golden test of one reference case.
-fn golden_test(case: &Value, tc_id: usize) -> Result<Value, DocError> {
+fn golden_test(case: &Value, operation: Operation, tc_id: usize) -> Result<GoldenTest, DocError> {
     let id = case["id"].as_str().unwrap_or("?");
     let request = json!({
         "id": case["id"], "operation": case["operation"],
@@ -133,24 +115,29 @@ fn golden_test(case: &Value, tc_id: usize) -> Result<Value, DocError> {
     let result = eval_case(&request)?;
     let scalar = case["scalar"].as_str().unwrap_or("f64");
     let rel = case_tolerance(case);
-    let mut test = Map::new();
-    test.insert("tc_id".into(), json!(tc_id));
-    test.insert("id".into(), case["id"].clone());
-    test.insert("operation".into(), case["operation"].clone());
-    test.insert("scalar".into(), json!(scalar));
-    test.insert(
-        "comment".into(),
-        case.get("comment").cloned().unwrap_or(json!("")),
-    );
-    test.insert(
-        "source".into(),
-        case.get("source").cloned().unwrap_or(json!("")),
-    );
-    test.insert(
-        "flags".into(),
-        case.get("flags").cloned().unwrap_or(json!([])),
-    );
-    test.insert("input".into(), case["input"].clone());
+    let flags = case["flags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| f.as_str().map(str::to_string))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| generator_error(id, "a flag is not a string"))?;
+    let mut test = GoldenTest {
+        tc_id,
+        id: case["id"].clone(),
+        operation,
+        scalar: scalar.to_string(),
+        comment: text_field(case, "comment"),
+        source: text_field(case, "source"),
+        flags,
+        input: case["input"].clone(),
+        result: Expectation::Error,
+        expected_error: None,
+        expected: None,
+        tolerance: None,
+        reference: None,
+        reference_error: None,
+    };
     if let Some(kind) = case.get("expected_error") {
         if result["error"]["kind"] != *kind {
             return Err(generator_error(
@@ -158,9 +145,8 @@ fn golden_test(case: &Value, tc_id: usize) -> Result<Value, DocError> {
                 &format!("pgoracle gives {result}, the reference {kind}"),
             ));
         }
-        test.insert("result".into(), json!("error"));
-        test.insert("expected_error".into(), kind.clone());
-        return Ok(Value::Object(test));
+        test.expected_error = kind.as_str().map(str::to_string);
+        return Ok(test);
     }
     let output = result["output"].as_object().ok_or_else(|| {
         generator_error(
@@ -188,57 +174,47 @@ fn golden_test(case: &Value, tc_id: usize) -> Result<Value, DocError> {
             errors.insert(field.clone(), json!(c.rel_error));
         }
     }
-    test.insert("result".into(), json!("valid"));
-    test.insert("expected".into(), Value::Object(expected));
-    let mut tolerance = Map::new();
-    tolerance.insert("rel".into(), json!(rel));
-    tolerance.insert("abs".into(), json!(0));
-    if let Some(kappa) = case.get("conditioning") {
-        tolerance.insert("conditioning".into(), kappa.clone());
-    }
-    test.insert("tolerance".into(), Value::Object(tolerance));
-    test.insert("reference".into(), Value::Object(references));
-    test.insert("reference_error".into(), Value::Object(errors));
-    Ok(Value::Object(test))
+    test.result = Expectation::Valid;
+    test.expected = Some(expected);
+    test.tolerance = Some(GoldenTolerance {
+        rel,
+        abs: Number::from(0),
+        conditioning: case.get("conditioning").cloned(),
+    });
+    test.reference = Some(references);
+    test.reference_error = Some(errors);
+    Ok(test)
 }
 
-/// The header of one operation's file, without its tests.
-fn header(
-    operation: &str,
-    flags: &BTreeSet<String>,
-    count: usize,
-) -> Result<Map<String, Value>, DocError> {
-    let mut notes = Map::new();
-    for flag in flags {
-        let note = FLAG_NOTES
-            .iter()
-            .find(|(name, _)| name == flag)
-            .ok_or_else(|| generator_error(operation, &format!("unknown flag {flag}")))?;
-        notes.insert(flag.clone(), json!(note.1));
+/// The file of one operation around its test groups.
+fn golden_file(operation: Operation, test_groups: Vec<TestGroup>) -> Result<GoldenFile, DocError> {
+    let mut notes = BTreeMap::new();
+    for test in test_groups.iter().flat_map(|g| &g.tests) {
+        for flag in &test.flags {
+            let note = FLAG_NOTES
+                .iter()
+                .find(|(name, _)| name == flag)
+                .ok_or_else(|| {
+                    generator_error(operation.name(), &format!("unknown flag {flag}"))
+                })?;
+            notes.insert(flag.clone(), note.1.to_string());
+        }
     }
-    let mut h = Map::new();
-    h.insert("schema".into(), json!(SCHEMA));
-    h.insert(
-        "generator".into(),
-        json!(format!("pgoracle {}", env!("CARGO_PKG_VERSION"))),
-    );
-    h.insert("interface_version".into(), json!(1));
-    h.insert("operation".into(), json!(operation));
-    h.insert("book".into(), json!(book_source(operation)));
-    h.insert("number_of_tests".into(), json!(count));
-    h.insert(
-        "reference".into(),
-        json!("tools/reference/mp_reference.py: an independent mpmath implementation at 50 digits"),
-    );
-    h.insert(
-        "comparison".into(),
-        json!("Each expected field agrees when max_i |got_i − expected_i| ≤ tolerance.rel · max_i |expected_i| (normwise over a vector or matrix); steps, accepted and null compare exactly; expected_error matches only the same error kind. tolerance.rel = ε^(5/8) + 16·κ·ε for the case's precision (ε = 2^-52 or 2^-23) and conditioning κ (1 unless given)."),
-    );
-    h.insert("notes".into(), Value::Object(notes));
-    Ok(h)
+    Ok(GoldenFile {
+        schema: SCHEMA.to_string(),
+        generator: format!("pgoracle {}", env!("CARGO_PKG_VERSION")),
+        interface_version: 1,
+        operation,
+        book: operation.book_source().to_string(),
+        number_of_tests: test_groups.iter().map(|g| g.tests.len()).sum(),
+        reference: "tools/reference/mp_reference.py: an independent mpmath implementation at 50 digits".to_string(),
+        comparison: "Each expected field agrees when max_i |got_i − expected_i| ≤ tolerance.rel · max_i |expected_i| (normwise over a vector or matrix); steps, accepted and null compare exactly; expected_error matches only the same error kind. tolerance.rel = ε^(5/8) + 16·κ·ε for the case's precision (ε = 2^-52 or 2^-23) and conditioning κ (1 unless given).".to_string(),
+        notes,
+        test_groups,
+    })
 }
 
-/// Generates every golden file from the embedded reference.
+/// Generates every golden file from the embedded reference, one per [`Operation`].
 ///
 /// # Errors
 /// A [`DocError`] when the reference is malformed or pgoracle disagrees with it on an error
@@ -249,56 +225,38 @@ pub fn generate() -> Result<Vec<GoldenFile>, DocError> {
     let cases = doc["cases"]
         .as_array()
         .ok_or_else(|| generator_error("?", "reference has no cases"))?;
-    OPERATIONS
+    Operation::ALL
         .iter()
-        .map(|op| {
-            let mine: Vec<&Value> = cases.iter().filter(|c| c["operation"] == *op).collect();
-            let mut flags = BTreeSet::new();
-            let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
-            for (k, case) in mine.iter().enumerate() {
-                for flag in case["flags"].as_array().into_iter().flatten() {
-                    flags.insert(flag.as_str().unwrap_or("").to_string());
-                }
-                let scalar = case["scalar"].as_str().unwrap_or("f64").to_string();
-                let test = golden_test(case, k + 1)?;
-                match groups.iter_mut().find(|(s, _)| *s == scalar) {
-                    Some((_, tests)) => tests.push(test),
-                    None => groups.push((scalar, vec![test])),
+        .map(|&op| {
+            let mut groups: Vec<TestGroup> = Vec::new();
+            let mine = cases.iter().filter(|c| c["operation"] == op.name());
+            for (k, case) in mine.enumerate() {
+                let test = golden_test(case, op, k + 1)?;
+                match groups.iter_mut().find(|g| g.scalar == test.scalar) {
+                    Some(group) => group.tests.push(test),
+                    None => groups.push(TestGroup {
+                        scalar: test.scalar.clone(),
+                        tests: vec![test],
+                    }),
                 }
             }
-            let h = header(op, &flags, mine.len())?;
-            Ok(GoldenFile {
-                name: format!("{op}.json"),
-                text: render(&h, &groups),
-            })
+            golden_file(op, groups)
         })
         .collect()
 }
 
-/// Writes the header pretty-printed and each test on one line, so a diff shows changed tests.
-fn render(header: &Map<String, Value>, groups: &[(String, Vec<Value>)]) -> String {
-    let mut out = String::from("{\n");
-    for (key, value) in header {
-        let v = serde_json::to_string_pretty(value)
-            .unwrap_or_default()
-            .replace('\n', "\n  ");
-        out.push_str(&format!("  {}: {v},\n", Value::String(key.clone())));
-    }
-    out.push_str("  \"test_groups\": [\n");
-    for (g, (scalar, tests)) in groups.iter().enumerate() {
-        out.push_str(&format!("    {{\"scalar\": \"{scalar}\", \"tests\": [\n"));
-        for (t, test) in tests.iter().enumerate() {
-            let comma = if t + 1 < tests.len() { "," } else { "" };
-            out.push_str(&format!(
-                "      {}{comma}\n",
-                serde_json::to_string(test).unwrap_or_default()
-            ));
-        }
-        let comma = if g + 1 < groups.len() { "," } else { "" };
-        out.push_str(&format!("    ]}}{comma}\n"));
-    }
-    out.push_str("  ]\n}\n");
-    out
+/// The generated files, named `<operation>.json`, as text.
+///
+/// # Errors
+/// As [`generate`].
+pub fn generate_files() -> Result<Vec<GeneratedFile>, DocError> {
+    Ok(generate()?
+        .iter()
+        .map(|file| GeneratedFile {
+            name: format!("{}.json", file.operation),
+            text: to_text(file),
+        })
+        .collect())
 }
 
 /// Writes every golden file into `dir` (created if needed).
@@ -306,7 +264,7 @@ fn render(header: &Map<String, Value>, groups: &[(String, Vec<Value>)]) -> Strin
 /// # Errors
 /// A message for a generator failure or an I/O error.
 pub fn write(dir: &std::path::Path) -> Result<usize, String> {
-    let files = generate().map_err(|e| e.to_string())?;
+    let files = generate_files().map_err(|e| e.to_string())?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for f in &files {
         let path = dir.join(&f.name);

@@ -10,15 +10,17 @@ pub mod check;
 pub mod compare;
 pub mod fields;
 pub mod golden;
+pub mod golden_file;
 pub mod layout;
 pub mod number;
+pub mod operation;
 pub mod ops;
 pub mod policy_json;
 
 use serde_json::{Map, Value};
 
 use fields::Fields;
-pub use ops::OPERATIONS;
+pub use operation::Operation;
 
 /// An invalid document: which case, which field, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,10 +61,10 @@ pub fn eval_case(case: &Value) -> Result<Value, DocError> {
     if id_text == "?" {
         return Err(top.error("id", "expected a string or an integer"));
     }
-    let operation = top.string("operation")?;
-    if !OPERATIONS.contains(&operation) {
-        return Err(top.error("operation", &format!("unknown operation `{operation}`")));
-    }
+    let operation: Operation = top
+        .string("operation")?
+        .parse()
+        .map_err(|e: operation::UnknownOperation| top.error("operation", &e.to_string()))?;
     let scalar = match top.optional("scalar") {
         None => "f64",
         Some(Value::String(s)) if s == "f64" || s == "f32" => s.as_str(),
@@ -76,7 +78,7 @@ pub fn eval_case(case: &Value) -> Result<Value, DocError> {
     };
     let mut result = Map::new();
     result.insert("id".into(), id);
-    result.insert("operation".into(), Value::String(operation.into()));
+    result.insert("operation".into(), Value::String(operation.name().into()));
     match outcome {
         Ok(output) => {
             result.insert("output".into(), output);

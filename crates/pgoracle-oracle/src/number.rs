@@ -14,29 +14,42 @@ use pgoracle::scalar::Scalar;
 pub trait JsonScalar: Scalar + std::str::FromStr + std::fmt::Display + std::fmt::LowerExp {
     /// The `scalar` field's value: `"f64"` or `"f32"`.
     const NAME: &'static str;
+    /// Not a number (`"NaN"`).
+    const NAN: Self;
+    /// +∞ (`"Infinity"`).
+    const INFINITY: Self;
 }
 
 impl JsonScalar for f64 {
     const NAME: &'static str = "f64";
+    const NAN: Self = f64::NAN;
+    const INFINITY: Self = f64::INFINITY;
 }
 
 impl JsonScalar for f32 {
     const NAME: &'static str = "f32";
+    const NAN: Self = f32::NAN;
+    const INFINITY: Self = f32::INFINITY;
+}
+
+/// The value of one of the interface's non-finite strings (`"NaN"`, `"Infinity"`,
+/// `"-Infinity"`); `None` for any other string. The one reader of those strings.
+pub fn non_finite<T: JsonScalar>(s: &str) -> Option<T> {
+    match s {
+        "NaN" => Some(T::NAN),
+        "Infinity" => Some(T::INFINITY),
+        "-Infinity" => Some(-T::INFINITY),
+        _ => None,
+    }
 }
 
 /// Parses a JSON number or one of the non-finite strings; `None` for anything else.
 pub fn parse_number<T: JsonScalar>(v: &Value) -> Option<T> {
-    let text = match v {
-        Value::Number(n) => n.as_str(),
-        Value::String(s) => match s.as_str() {
-            "NaN" => "NaN",
-            "Infinity" => "inf",
-            "-Infinity" => "-inf",
-            _ => return None,
-        },
-        _ => return None,
-    };
-    text.parse::<T>().ok()
+    match v {
+        Value::Number(n) => n.as_str().parse::<T>().ok(),
+        Value::String(s) => non_finite(s),
+        _ => None,
+    }
 }
 
 /// Writes a scalar: a JSON number when finite, otherwise the contract's string.

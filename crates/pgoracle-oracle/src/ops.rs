@@ -7,12 +7,14 @@ use serde_json::{Map, Value, json};
 use super::DocError;
 use super::fields::Fields;
 use super::number::{JsonScalar, matrix, number, vector, vectors};
+use super::operation::Operation;
 use super::policy_json::{JsonPolicy, PolicySpec, policy_spec, trajectories};
 use pgoracle::error::PgError;
 use pgoracle::linesearch::{LinesearchOutcome, LinesearchParams};
 use pgoracle::natural::NaturalStep;
 use pgoracle::policy::{Gaussian, LinearGaussian};
 use pgoracle::solver::{CgParams, Solver};
+use pgoracle::trust_region::TrustRegionStep;
 use pgoracle::{
     clamped_gradient, clamped_objective, clamped_update, clip_gradient, fisher, gradient_ascent,
     kl_categorical, kl_gaussian, kl_penalty_objective, likelihood_ratio_gradient,
@@ -20,65 +22,41 @@ use pgoracle::{
     scores, surrogate_constraint, surrogate_objective, trust_region_update,
 };
 
-/// Every operation name of the oracle interface.
-pub const OPERATIONS: [&str; 20] = [
-    "gradient_ascent",
-    "scale_gradient",
-    "clip_gradient",
-    "restricted_step",
-    "fisher",
-    "natural_update",
-    "score",
-    "likelihood_ratio_gradient",
-    "restricted_update",
-    "natural_policy_update",
-    "policy_kl",
-    "surrogate_objective",
-    "surrogate_constraint",
-    "trust_region_update",
-    "clamped_objective",
-    "clamped_gradient",
-    "kl_penalty_objective",
-    "clamped_update",
-    "kl_categorical",
-    "kl_gaussian",
-];
-
 /// The default `max_steps` of `trust_region_update`.
 pub const DEFAULT_MAX_STEPS: usize = 100;
 
 /// A computed output object, or the numerical error the inputs lead to.
 pub type Outcome = Result<Value, PgError>;
 
-/// Runs operation `op` on the input object `f` in precision `T`.
-pub fn run<T: JsonScalar>(op: &str, f: &mut Fields) -> Result<Outcome, DocError> {
+/// Runs operation `op` on the input object `f` in precision `T`: one arm per [`Operation`].
+pub fn run<T: JsonScalar>(op: Operation, f: &mut Fields) -> Result<Outcome, DocError> {
     match op {
-        "gradient_ascent" => {
+        Operation::GradientAscent => {
             let (theta, grad, alpha) = (f.vector("theta")?, f.vector("grad")?, f.scalar("alpha")?);
             f.finish()?;
             Ok(gradient_ascent::<T>(&theta, &grad, alpha).map(|t| json!({ "theta": vector(&t) })))
         }
-        "scale_gradient" => {
+        Operation::ScaleGradient => {
             let (grad, l2_max) = (f.vector("grad")?, f.scalar("l2_max")?);
             f.finish()?;
             Ok(scale_gradient::<T>(&grad, l2_max).map(|g| json!({ "grad": vector(&g) })))
         }
-        "clip_gradient" => {
+        Operation::ClipGradient => {
             let (grad, lo, hi) = (f.vector("grad")?, f.scalar("lo")?, f.scalar("hi")?);
             f.finish()?;
             Ok(clip_gradient::<T>(&grad, lo, hi).map(|g| json!({ "grad": vector(&g) })))
         }
-        "restricted_step" => {
+        Operation::RestrictedStep => {
             let (theta, grad, eps) = (f.vector("theta")?, f.vector("grad")?, f.scalar("epsilon")?);
             f.finish()?;
             Ok(restricted_step::<T>(&theta, &grad, eps).map(|t| json!({ "theta": vector(&t) })))
         }
-        "fisher" => {
+        Operation::Fisher => {
             let s = f.vectors("scores")?;
             f.finish()?;
             Ok(fisher::<T>(&s).map(|m| json!({ "fisher": matrix(&m) })))
         }
-        "natural_update" => {
+        Operation::NaturalUpdate => {
             let theta = f.vector("theta")?;
             let grads = f.vectors("grads")?;
             let s = f.vectors("scores")?;
@@ -87,12 +65,12 @@ pub fn run<T: JsonScalar>(op: &str, f: &mut Fields) -> Result<Outcome, DocError>
             f.finish()?;
             Ok(natural_update(&theta, &grads, &s, eps, &solver).map(|step| natural_output(&step)))
         }
-        "kl_categorical" => {
+        Operation::KlCategorical => {
             let (p, q) = (f.vector("p")?, f.vector("q")?);
             f.finish()?;
             Ok(kl_categorical::<T>(&p, &q).map(|kl| json!({ "kl": number(kl) })))
         }
-        "kl_gaussian" => {
+        Operation::KlGaussian => {
             let mean_p = f.scalar("mean_p")?;
             let std_p = f.scalar("std_p")?;
             let mean_q = f.scalar("mean_q")?;
@@ -103,57 +81,97 @@ pub fn run<T: JsonScalar>(op: &str, f: &mut Fields) -> Result<Outcome, DocError>
                     .map(|kl| json!({ "kl": number(kl) })),
             )
         }
-        _ => match policy_spec(f)? {
-            PolicySpec::Gaussian => policy_op::<T, _>(op, &Gaussian, f),
-            PolicySpec::LinearGaussian => policy_op::<T, _>(op, &LinearGaussian, f),
-            PolicySpec::Softmax(table) => policy_op::<T, _>(op, &table, f),
-        },
+        Operation::Score => with_policy::<T>(PolicyOp::Score, f),
+        Operation::LikelihoodRatioGradient => {
+            with_policy::<T>(PolicyOp::LikelihoodRatioGradient, f)
+        }
+        Operation::RestrictedUpdate => with_policy::<T>(PolicyOp::RestrictedUpdate, f),
+        Operation::NaturalPolicyUpdate => with_policy::<T>(PolicyOp::NaturalPolicyUpdate, f),
+        Operation::PolicyKl => with_policy::<T>(PolicyOp::PolicyKl, f),
+        Operation::SurrogateObjective => with_policy::<T>(PolicyOp::SurrogateObjective, f),
+        Operation::SurrogateConstraint => with_policy::<T>(PolicyOp::SurrogateConstraint, f),
+        Operation::TrustRegionUpdate => with_policy::<T>(PolicyOp::TrustRegionUpdate, f),
+        Operation::ClampedObjective => with_policy::<T>(PolicyOp::ClampedObjective, f),
+        Operation::ClampedGradient => with_policy::<T>(PolicyOp::ClampedGradient, f),
+        Operation::KlPenaltyObjective => with_policy::<T>(PolicyOp::KlPenaltyObjective, f),
+        Operation::ClampedUpdate => with_policy::<T>(PolicyOp::ClampedUpdate, f),
     }
 }
 
-/// The operations that take a `policy` and trajectories.
+/// The operations that take a `policy`: [`run`] hands each to [`policy_op`] once the policy
+/// family, and so the generic policy type, is known.
+#[derive(Debug, Clone, Copy)]
+enum PolicyOp {
+    Score,
+    LikelihoodRatioGradient,
+    RestrictedUpdate,
+    NaturalPolicyUpdate,
+    PolicyKl,
+    SurrogateObjective,
+    SurrogateConstraint,
+    TrustRegionUpdate,
+    ClampedObjective,
+    ClampedGradient,
+    KlPenaltyObjective,
+    ClampedUpdate,
+}
+
+/// Reads the `policy` object and runs `op` with that family.
+fn with_policy<T: JsonScalar>(op: PolicyOp, f: &mut Fields) -> Result<Outcome, DocError> {
+    match policy_spec(f)? {
+        PolicySpec::Gaussian => policy_op::<T, _>(op, &Gaussian, f),
+        PolicySpec::LinearGaussian => policy_op::<T, _>(op, &LinearGaussian, f),
+        PolicySpec::Softmax(table) => policy_op::<T, _>(op, &table, f),
+    }
+}
+
+/// The operations that take a `policy`; all but `policy_kl` also take trajectories.
 fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
-    op: &str,
+    op: PolicyOp,
     policy: &P,
     f: &mut Fields,
 ) -> Result<Outcome, DocError> {
     let theta = f.vector::<T>("theta")?;
-    if op == "policy_kl" {
-        let theta_prime = f.vector("theta_prime")?;
-        let s = policy.state(f.required("s")?, &f.child("s"), f.id())?;
-        f.finish()?;
-        return Ok(policy
-            .kl(&theta, &theta_prime, &s)
-            .map(|kl| json!({ "kl": number(kl) })));
-    }
-    let trajs = trajectories(policy, f)?;
-    match op {
-        "score" => {
+    let value = match op {
+        PolicyOp::PolicyKl => {
+            let theta_prime = f.vector("theta_prime")?;
+            let s = policy.state(f.required("s")?, &f.child("s"), f.id())?;
             f.finish()?;
-            Ok(scores(policy, &theta, &trajs).map(|s| json!({ "scores": vectors(&s) })))
+            return Ok(policy
+                .kl(&theta, &theta_prime, &s)
+                .map(|kl| json!({ "kl": number(kl) })));
         }
-        "likelihood_ratio_gradient" => {
+        PolicyOp::Score => {
+            let trajs = trajectories(policy, f)?;
+            f.finish()?;
+            return Ok(scores(policy, &theta, &trajs).map(|s| json!({ "scores": vectors(&s) })));
+        }
+        PolicyOp::LikelihoodRatioGradient => {
+            let trajs = trajectories(policy, f)?;
             let gamma = f.scalar("gamma")?;
             f.finish()?;
-            Ok(likelihood_ratio_gradient(policy, &theta, &trajs, gamma)
-                .map(|lr| json!({ "grads": vectors(&lr.grads), "grad": vector(&lr.grad) })))
+            return Ok(likelihood_ratio_gradient(policy, &theta, &trajs, gamma)
+                .map(|lr| json!({ "grads": vectors(&lr.grads), "grad": vector(&lr.grad) })));
         }
-        "restricted_update" => {
+        PolicyOp::RestrictedUpdate => {
+            let trajs = trajectories(policy, f)?;
             let (gamma, eps) = (f.scalar("gamma")?, f.scalar("epsilon")?);
             f.finish()?;
-            Ok(restricted_update(policy, &theta, &trajs, gamma, eps)
-                .map(|u| json!({ "grad": vector(&u.grad), "theta": vector(&u.theta) })))
+            return Ok(restricted_update(policy, &theta, &trajs, gamma, eps)
+                .map(|u| json!({ "grad": vector(&u.grad), "theta": vector(&u.theta) })));
         }
-        "natural_policy_update" => {
+        PolicyOp::NaturalPolicyUpdate => {
+            let trajs = trajectories(policy, f)?;
             let (gamma, eps) = (f.scalar("gamma")?, f.scalar("epsilon")?);
             let solver = solver::<T>(f)?;
             f.finish()?;
-            Ok(
+            return Ok(
                 natural_policy_update(policy, &theta, &trajs, gamma, eps, &solver)
                     .map(|step| natural_output(&step)),
-            )
+            );
         }
-        "trust_region_update" => {
+        PolicyOp::TrustRegionUpdate => {
+            let trajs = trajectories(policy, f)?;
             let gamma = f.scalar("gamma")?;
             let epsilon = f.scalar("epsilon")?;
             let alpha = f.scalar("alpha")?;
@@ -165,89 +183,100 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
                 alpha,
                 max_steps,
             };
-            Ok(
-                trust_region_update(policy, &theta, &trajs, gamma, &params, &solver).map(|step| {
-                    let natural = natural_output(&step.natural);
-                    let (steps, accepted, last) = match &step.outcome {
-                        LinesearchOutcome::Accepted { steps, values, .. } => {
-                            (*steps, true, Some(*values))
-                        }
-                        LinesearchOutcome::Exhausted {
-                            steps, last_values, ..
-                        } => (*steps, false, *last_values),
-                    };
-                    let mut out = Map::new();
-                    for key in ["grad", "fisher", "direction"] {
-                        out.insert(key.into(), natural[key].clone());
-                    }
-                    out.insert("theta_natural".into(), vector(&step.natural.theta));
-                    out.insert("theta".into(), vector(&step.theta));
-                    out.insert("steps".into(), json!(steps));
-                    out.insert("accepted".into(), json!(accepted));
-                    out.insert("f_theta".into(), number(step.f_theta));
-                    out.insert(
-                        "f_theta_prime".into(),
-                        last.map_or(Value::Null, |v| number(v.f)),
-                    );
-                    out.insert(
-                        "g_theta_prime".into(),
-                        last.map_or(Value::Null, |v| number(v.g)),
-                    );
-                    for key in ["cg_iterations", "cg_residual"] {
-                        if let Some(v) = natural.get(key) {
-                            out.insert(key.into(), v.clone());
-                        }
-                    }
-                    Value::Object(out)
-                }),
-            )
+            return Ok(
+                trust_region_update(policy, &theta, &trajs, gamma, &params, &solver)
+                    .map(|step| trust_region_output(&step)),
+            );
         }
-        "clamped_update" => {
+        PolicyOp::ClampedUpdate => {
+            let trajs = trajectories(policy, f)?;
             let gamma = f.scalar("gamma")?;
             let eps = f.scalar("epsilon")?;
             let alpha = f.scalar("alpha")?;
             let k_max = f.count("k_max")?;
             f.finish()?;
-            Ok(
+            return Ok(
                 clamped_update(policy, &theta, &trajs, gamma, eps, alpha, k_max)
                     .map(|t| json!({ "theta": vector(&t) })),
-            )
+            );
         }
-        _ => {
+        PolicyOp::ClampedGradient => {
+            let trajs = trajectories(policy, f)?;
             let theta_prime = f.vector::<T>("theta_prime")?;
             let gamma = f.scalar("gamma")?;
-            let value = match op {
-                "surrogate_objective" => {
-                    f.finish()?;
-                    surrogate_objective(policy, &theta, &theta_prime, &trajs, gamma)
-                }
-                "surrogate_constraint" => {
-                    f.finish()?;
-                    surrogate_constraint(policy, &theta, &theta_prime, &trajs, gamma)
-                }
-                "clamped_objective" => {
-                    let eps = f.scalar("epsilon")?;
-                    f.finish()?;
-                    clamped_objective(policy, &theta, &theta_prime, &trajs, gamma, eps)
-                }
-                "kl_penalty_objective" => {
-                    let beta = f.scalar("beta")?;
-                    f.finish()?;
-                    kl_penalty_objective(policy, &theta, &theta_prime, &trajs, gamma, beta)
-                }
-                "clamped_gradient" => {
-                    let eps = f.scalar("epsilon")?;
-                    f.finish()?;
-                    return Ok(
-                        clamped_gradient(policy, &theta, &theta_prime, &trajs, gamma, eps)
-                            .map(|g| json!({ "grad": vector(&g) })),
-                    );
-                }
-                other => return Err(f.error("operation", &format!("unknown operation `{other}`"))),
-            };
-            Ok(value.map(|v| json!({ "value": number(v) })))
+            let eps = f.scalar("epsilon")?;
+            f.finish()?;
+            return Ok(
+                clamped_gradient(policy, &theta, &theta_prime, &trajs, gamma, eps)
+                    .map(|g| json!({ "grad": vector(&g) })),
+            );
+        }
+        PolicyOp::SurrogateObjective => {
+            let trajs = trajectories(policy, f)?;
+            let theta_prime = f.vector::<T>("theta_prime")?;
+            let gamma = f.scalar("gamma")?;
+            f.finish()?;
+            surrogate_objective(policy, &theta, &theta_prime, &trajs, gamma)
+        }
+        PolicyOp::SurrogateConstraint => {
+            let trajs = trajectories(policy, f)?;
+            let theta_prime = f.vector::<T>("theta_prime")?;
+            let gamma = f.scalar("gamma")?;
+            f.finish()?;
+            surrogate_constraint(policy, &theta, &theta_prime, &trajs, gamma)
+        }
+        PolicyOp::ClampedObjective => {
+            let trajs = trajectories(policy, f)?;
+            let theta_prime = f.vector::<T>("theta_prime")?;
+            let gamma = f.scalar("gamma")?;
+            let eps = f.scalar("epsilon")?;
+            f.finish()?;
+            clamped_objective(policy, &theta, &theta_prime, &trajs, gamma, eps)
+        }
+        PolicyOp::KlPenaltyObjective => {
+            let trajs = trajectories(policy, f)?;
+            let theta_prime = f.vector::<T>("theta_prime")?;
+            let gamma = f.scalar("gamma")?;
+            let beta = f.scalar("beta")?;
+            f.finish()?;
+            kl_penalty_objective(policy, &theta, &theta_prime, &trajs, gamma, beta)
+        }
+    };
+    Ok(value.map(|v| json!({ "value": number(v) })))
+}
+
+/// The output of `trust_region_update`: the natural step's fields, then the line search's.
+fn trust_region_output<T: JsonScalar>(step: &TrustRegionStep<T>) -> Value {
+    let natural = natural_output(&step.natural);
+    let (steps, accepted, last) = match &step.outcome {
+        LinesearchOutcome::Accepted { steps, values, .. } => (*steps, true, Some(*values)),
+        LinesearchOutcome::Exhausted {
+            steps, last_values, ..
+        } => (*steps, false, *last_values),
+    };
+    let mut out = Map::new();
+    for key in ["grad", "fisher", "direction"] {
+        out.insert(key.into(), natural[key].clone());
+    }
+    out.insert("theta_natural".into(), vector(&step.natural.theta));
+    out.insert("theta".into(), vector(&step.theta));
+    out.insert("steps".into(), json!(steps));
+    out.insert("accepted".into(), json!(accepted));
+    out.insert("f_theta".into(), number(step.f_theta));
+    out.insert(
+        "f_theta_prime".into(),
+        last.map_or(Value::Null, |v| number(v.f)),
+    );
+    out.insert(
+        "g_theta_prime".into(),
+        last.map_or(Value::Null, |v| number(v.g)),
+    );
+    for key in ["cg_iterations", "cg_residual"] {
+        if let Some(v) = natural.get(key) {
+            out.insert(key.into(), v.clone());
         }
     }
+    Value::Object(out)
 }
 
 /// Reads the optional `solver` object; `{"kind": "exact"}` when absent.

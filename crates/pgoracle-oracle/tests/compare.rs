@@ -81,13 +81,14 @@ fn fields_compare_normwise_and_report_the_worst_component() {
 /// (2⁻²³ apart at 1) in an f32 case and 2³² f64 ULPs (2⁻⁵²) in an f64 case.
 #[test]
 fn check_reports_ulps_in_the_case_scalar() {
-    use pgoracle_oracle::check::{GoldenTest, check};
+    use pgoracle_oracle::Operation;
+    use pgoracle_oracle::check::{CheckCase, check};
     use std::collections::HashMap;
     let got = 1.0 + 2f64.powi(-20);
     for (scalar, ulps) in [("f32", 8u64), ("f64", 1u64 << 32)] {
-        let test = GoldenTest {
+        let test = CheckCase {
             id: json!(scalar),
-            operation: "kl_gaussian".into(),
+            operation: Operation::KlGaussian,
             scalar: scalar.into(),
             expected: Some(json!({"kl": 1.0}).as_object().unwrap().clone()),
             expected_error: None,

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use pgoracle_oracle::check::{check, load_candidate, load_golden, render};
-use pgoracle_oracle::golden::{FLAG_NOTES, generate};
-use pgoracle_oracle::{OPERATIONS, eval_case};
+use pgoracle_oracle::golden::{FLAG_NOTES, generate_files};
+use pgoracle_oracle::{Operation, eval_case};
 use serde_json::{Value, json};
 
 fn golden_dir() -> PathBuf {
@@ -15,7 +15,7 @@ fn golden_dir() -> PathBuf {
 
 fn golden_tests() -> Vec<Value> {
     let mut tests = Vec::new();
-    for op in OPERATIONS {
+    for op in Operation::ALL {
         let text =
             std::fs::read_to_string(golden_dir().join(format!("{op}.json"))).expect("golden file");
         let doc: Value = serde_json::from_str(&text).expect("golden JSON");
@@ -40,7 +40,7 @@ fn count(doc: &Value) -> usize {
 
 #[test]
 fn golden_files_regenerate_byte_for_byte() {
-    let files = generate().expect("generator");
+    let files = generate_files().expect("generator");
     let on_disk: BTreeSet<String> = std::fs::read_dir(golden_dir())
         .expect("golden/")
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
@@ -88,7 +88,7 @@ fn golden_suite_covers_every_operation_with_sources_and_flags() {
             t["id"]
         );
     }
-    for op in OPERATIONS {
+    for op in Operation::ALL.map(Operation::name) {
         assert!(
             generated.get(op).copied().unwrap_or(0) >= 25,
             "{op}: {:?}",
@@ -178,4 +178,22 @@ fn check_reports_a_number_off_by_1e_minus_3_and_a_wrong_error_kind() {
     );
     assert!(text.contains("no result with this id"), "{text}");
     assert!(text.ends_with("1 missing"), "{text}");
+}
+
+/// Reading a committed golden file into the typed envelope and writing it back gives the same
+/// bytes: the serde structs hold every field, in order, and the layout is the one committed.
+#[test]
+fn golden_files_round_trip_through_the_typed_envelope() {
+    use pgoracle_oracle::golden_file::{GoldenFile, to_text};
+    for op in Operation::ALL {
+        let path = golden_dir().join(format!("{op}.json"));
+        let text = std::fs::read_to_string(&path).expect("golden file");
+        let file: GoldenFile = serde_json::from_str(&text).expect("typed golden file");
+        assert_eq!(file.operation, op);
+        assert!(
+            to_text(&file) == text,
+            "{} does not round-trip",
+            path.display()
+        );
+    }
 }

@@ -9,7 +9,7 @@
 
 use pgoracle_oracle::compare::compare_field;
 use pgoracle_oracle::golden::{REFERENCE, case_tolerance};
-use pgoracle_oracle::{OPERATIONS, eval_case};
+use pgoracle_oracle::{Operation, eval_case};
 use serde_json::{Value, json};
 
 fn cases() -> Vec<Value> {
@@ -85,7 +85,7 @@ fn eval_matches_the_mpmath_reference_for_every_operation() {
         failures.len(),
         failures.join("\n")
     );
-    for op in OPERATIONS {
+    for op in Operation::ALL.map(Operation::name) {
         assert!(
             seen.get(op).copied().unwrap_or(0) >= 15,
             "too few reference cases for {op}"
