@@ -12,8 +12,18 @@ use serde_json::{Value, json};
 
 /// pgoracle: a verified numerical reference for Chapter 12 ("Policy Gradient Optimization")
 /// of Algorithms for Decision Making.
+//
+// `--json` and `--scalar` without a subcommand are `verify`'s flags for the default command
+// (`pgoracle --json` is `pgoracle verify --json`). Followed by a subcommand they are a usage
+// error, exit 2 (`args_conflicts_with_subcommands`): `pgoracle --scalar f32 verify` used to
+// recompute in f64, and `pgoracle --json eval` to ignore the flag (issue #15).
 #[derive(Parser)]
-#[command(name = "pgoracle", version, about)]
+#[command(
+    name = "pgoracle",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

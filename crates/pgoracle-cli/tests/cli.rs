@@ -17,12 +17,17 @@ fn pgoracle_to(args: &[&str], stdin: &str, stdout: Stdio) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("pgoracle starts");
-    child
+    // A command that does not read its input (a usage error, `eval FILE`) may exit before it is
+    // written: a closed pipe here is not the test's failure.
+    match child
         .stdin
         .take()
         .expect("stdin")
         .write_all(stdin.as_bytes())
-        .expect("write stdin");
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
+        _ => {}
+    }
     child.wait_with_output().expect("pgoracle finishes")
 }
 
@@ -463,4 +468,315 @@ fn conjugate_gradient_strict_flag() {
         err.contains("field `input.solver.strict`: expected true or false"),
         "{err}"
     );
+}
+
+/// A scratch folder under the target directory, emptied first.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Issue #15: `--json` and `--scalar` are `verify`'s flags for the default command
+/// (`pgoracle --json`). Before a subcommand they used to be ignored (`--json eval`) or, worse,
+/// silently overridden (`--scalar f32 verify` recomputed in f64). Every such combination is a
+/// usage error: exit 2, nothing on stdout (no table, no files), and a message naming the
+/// flag and the subcommand.
+#[test]
+fn top_level_flags_before_a_subcommand_are_usage_errors() {
+    let dir = scratch("cli-top-level-flags");
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/../../golden/kl_gaussian.json");
+    let cases: [(&[&str], &str, &str); 10] = [
+        (&["--scalar", "f32", "verify"], "--scalar", "verify"),
+        (&["--json", "verify"], "--json", "verify"),
+        (&["--scalar", "f32", "eval"], "--scalar", "eval"),
+        (&["--json", "eval"], "--json", "eval"),
+        (&["--json", "eval", "--jsonl"], "--json", "eval"),
+        (&["--json", "check", golden, "-"], "--json", "check"),
+        (
+            &["--scalar", "f32", "check", golden, "-"],
+            "--scalar",
+            "check",
+        ),
+        (
+            &["--scalar", "f32", "golden", "--out", out],
+            "--scalar",
+            "golden",
+        ),
+        (&["--json", "figures", "--out", out], "--json", "figures"),
+        (
+            &["--scalar=f64", "figures", "--out", out],
+            "--scalar",
+            "figures",
+        ),
+    ];
+    // A valid case on stdin: had the flag been ignored, eval would print its result.
+    let case = r#"{"id": 1, "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}"#;
+    for (args, flag, subcommand) in cases {
+        let o = pgoracle(args, case);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}: stdout {}", stdout(&o));
+        assert!(
+            err.contains(&format!(
+                "the subcommand '{subcommand}' cannot be used with"
+            )) && err.contains(flag),
+            "{args:?}: {err}"
+        );
+        assert!(!std::path::Path::new(out).exists(), "{args:?} wrote {out}");
+    }
+    // Both flags at once are both named.
+    let o = pgoracle(&["--json", "--scalar", "f32", "eval"], case);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--json") && err.contains("--scalar"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The other order: a subcommand given a flag it does not have (`eval --json`, `golden
+/// --scalar f32`, …) is a usage error too (exit 2, empty stdout, the flag named).
+#[test]
+fn flags_a_subcommand_does_not_have_are_usage_errors() {
+    let dir = scratch("cli-foreign-flags");
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/../../golden/kl_gaussian.json");
+    let cases: [(&[&str], &str); 6] = [
+        (&["eval", "--json"], "--json"),
+        (&["eval", "--scalar", "f32"], "--scalar"),
+        (&["check", "--json", golden, "-"], "--json"),
+        (&["golden", "--scalar", "f32", "--out", out], "--scalar"),
+        (&["figures", "--json", "--out", out], "--json"),
+        (&["verify", "--jsonl"], "--jsonl"),
+    ];
+    for (args, flag) in cases {
+        let o = pgoracle(args, "");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}: stdout {}", stdout(&o));
+        assert!(
+            err.contains(&format!("unexpected argument '{flag}'")),
+            "{args:?}: {err}"
+        );
+        assert!(!std::path::Path::new(out).exists(), "{args:?} wrote {out}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--scalar f32` recomputes in f32, as `verify --scalar f32` and as the default command
+/// `pgoracle --scalar f32`: the table says so, and the JSON carries f32 arithmetic. The
+/// predictable value is Example 12.1's F(τ2)[1,1]: at θ = [0, 1] each step's ∂log π/∂μ is
+/// (a − 0)/1² = a exactly, so F(τ2)[1,1] = (a₁ + a₂ + a₃)² with τ2's actions −0.263, −2.212,
+/// 2.364, summed left to right. The sum cancels (−0.111), so f32 rounding of the book's three
+/// numbers shows in the fifth digit: 0.012320961 in f32, 0.012321000000000047 in f64.
+#[test]
+fn scalar_f32_recomputes_in_f32() {
+    let s32 = -0.263f32 + -2.212f32 + 2.364f32;
+    let s64 = -0.263f64 + -2.212f64 + 2.364f64;
+    let (want32, want64) = (s32 * s32, s64 * s64);
+    assert!(f64::from(want32) != want64, "setup: f32 rounding shows");
+    let computed = |args: &[&str]| -> String {
+        let o = pgoracle(args, "");
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["quantity"] == "Example 12.1 F(τ2)[1,1]")
+            .unwrap_or_else(|| panic!("{args:?}: no F(τ2)[1,1] row"));
+        assert_eq!(row["ok"], true, "{args:?}: {row}");
+        // The number as written (serde_json keeps its digits).
+        row["computed"].to_string()
+    };
+    for args in [
+        &["verify", "--scalar", "f32", "--json"][..],
+        &["verify", "--json", "--scalar", "f32"][..],
+        &["--scalar", "f32", "--json"][..],
+        &["--json", "--scalar=f32"][..],
+    ] {
+        let text = computed(args);
+        assert_eq!(text.parse::<f32>().unwrap(), want32, "{args:?}: {text}");
+        assert_eq!(text, "0.012320961", "{args:?}: shortest f32 digits");
+    }
+    for args in [
+        &["verify", "--json"][..],
+        &["verify", "--scalar", "f64", "--json"][..],
+        &["--json"][..],
+        &["--json", "--scalar", "f64"][..],
+    ] {
+        let text = computed(args);
+        assert_eq!(text.parse::<f64>().unwrap(), want64, "{args:?}: {text}");
+    }
+    for (args, precision) in [
+        (&["verify", "--scalar", "f32"][..], "f32"),
+        (&["--scalar", "f32"][..], "f32"),
+        (&["verify"][..], "f64"),
+        (&[][..], "f64"),
+    ] {
+        let o = pgoracle(args, "");
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let text = stdout(&o);
+        let header =
+            format!("pgoracle verify: Chapter 12 worked values recomputed in {precision}\n");
+        assert!(text.starts_with(&header), "{args:?}: {text}");
+        // The table's F(τ2)[1,1] has twelve decimals of the same number.
+        let want = if precision == "f32" {
+            format!("{want32:.12}")
+        } else {
+            format!("{want64:.12}")
+        };
+        let row = text.lines().find(|l| l.contains("F(τ2)[1,1]")).unwrap();
+        assert!(row.contains(&want), "{args:?}: {row} lacks {want}");
+    }
+    // An unknown precision is a usage error naming the values it accepts.
+    let o = pgoracle(&["--scalar", "f16"], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("f16") && err.contains("f64, f32"), "{err}");
+}
+
+/// `eval FILE` reads the file (one case, or an array), `eval --jsonl FILE` and
+/// `eval --jsonl -` stream lines from a file or standard input, and an unreadable FILE is
+/// exit 2 naming it.
+#[test]
+fn eval_reads_a_file_argument_and_dash_for_stdin() {
+    let dir = scratch("cli-eval-file");
+    // D_KL(N(0, 1) ‖ N(1, 1)) = ½ and D_KL(N(0, 1) ‖ N(0, 2)) = log 2 + 1/8 − ½.
+    let one = r#"{"id": "one", "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 1, "std_q": 1}}"#;
+    let two = r#"{"id": "two", "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 2}}"#;
+    let kl_two = std::f64::consts::LN_2 + 0.125 - 0.5;
+    let single = dir.join("single.json");
+    std::fs::write(&single, one).unwrap();
+    let array = dir.join("array.json");
+    std::fs::write(&array, format!("[{one}, {two}]")).unwrap();
+    let lines = dir.join("cases.jsonl");
+    std::fs::write(&lines, format!("{one}\n\n{two}\n")).unwrap();
+
+    // A case on stdin that must not be read when FILE is given.
+    let decoy = r#"{"id": "stdin", "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 0, "std_q": 1}}"#;
+    let o = pgoracle(&["eval", single.to_str().unwrap()], decoy);
+    assert_eq!(o.status.code(), Some(0));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (r["id"].as_str(), r["output"]["kl"].as_f64()),
+        (Some("one"), Some(0.5))
+    );
+
+    let o = pgoracle(&["eval", array.to_str().unwrap()], decoy);
+    assert_eq!(o.status.code(), Some(0));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r[0]["id"], "one");
+    assert_eq!(r[1]["id"], "two");
+    assert!((r[1]["output"]["kl"].as_f64().unwrap() - kl_two).abs() < 1e-15);
+
+    let text = std::fs::read_to_string(&lines).unwrap();
+    for (args, input) in [
+        (vec!["eval", "--jsonl", lines.to_str().unwrap()], decoy),
+        (vec!["eval", "--jsonl", "-"], text.as_str()),
+        (vec!["eval", "-", "--jsonl"], text.as_str()),
+    ] {
+        let o = pgoracle(&args, input);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        let ids: Vec<serde_json::Value> = stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].clone())
+            .collect();
+        assert_eq!(ids, ["one", "two"], "{args:?}");
+    }
+
+    let missing = dir.join("no-such-file.json");
+    for jsonl in [false, true] {
+        let mut args = vec!["eval", missing.to_str().unwrap()];
+        if jsonl {
+            args.push("--jsonl");
+        }
+        let o = pgoracle(&args, decoy);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(
+            err.starts_with("pgoracle eval: cannot read"),
+            "{args:?}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `check GOLDEN CANDIDATE`: GOLDEN may be a folder (every golden file in it), and CANDIDATE
+/// may be `-` (standard input) holding a JSON array or JSON Lines. Against the whole folder a
+/// candidate with only kl_gaussian's results agrees on those and misses the rest (exit 1);
+/// the counts are taken from the golden files here.
+#[test]
+fn check_reads_a_golden_folder_and_a_candidate_on_stdin() {
+    let folder = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../golden");
+    let tests_in = |path: &std::path::Path| -> Vec<serde_json::Value> {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        doc["test_groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["tests"].as_array().unwrap().clone())
+            .collect()
+    };
+    let file = folder.join("kl_gaussian.json");
+    let kl_tests = tests_in(&file);
+    let total: usize = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| tests_in(&p).len())
+        .sum();
+    assert!(total > kl_tests.len());
+    let cases: Vec<serde_json::Value> = kl_tests
+        .iter()
+        .map(|t| serde_json::json!({"id": t["id"], "operation": t["operation"], "scalar": t["scalar"], "input": t["input"]}))
+        .collect();
+    let array = pgoracle(
+        &["eval"],
+        &serde_json::Value::Array(cases.clone()).to_string(),
+    );
+    assert_eq!(array.status.code(), Some(0));
+    let lines_input: String = cases.iter().map(|c| format!("{c}\n")).collect();
+    let lines = pgoracle(&["eval", "--jsonl"], &lines_input);
+    assert_eq!(lines.status.code(), Some(0));
+    for candidate in [stdout(&array), stdout(&lines)] {
+        let o = pgoracle(&["check", file.to_str().unwrap(), "-"], &candidate);
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+        let summary = format!(
+            "pgoracle check: {n} cases, {n} agree, 0 differ, 0 missing",
+            n = kl_tests.len()
+        );
+        assert!(stdout(&o).contains(&summary), "{}", stdout(&o));
+
+        let o = pgoracle(&["check", folder.to_str().unwrap(), "-"], &candidate);
+        assert_eq!(o.status.code(), Some(1));
+        let summary = format!(
+            "pgoracle check: {total} cases, {} agree, 0 differ, {} missing",
+            kl_tests.len(),
+            total - kl_tests.len()
+        );
+        assert!(stdout(&o).contains(&summary), "{}", stdout(&o));
+    }
+}
+
+/// `--version` and `-V` print the package version; `--help` exits 0.
+#[test]
+fn version_and_help() {
+    for flag in ["--version", "-V"] {
+        let o = pgoracle(&[flag], "");
+        assert_eq!(o.status.code(), Some(0));
+        assert_eq!(
+            stdout(&o).trim(),
+            format!("pgoracle {}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+    let o = pgoracle(&["--help"], "");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("pgoracle [OPTIONS]"), "{}", stdout(&o));
 }
