@@ -5,11 +5,15 @@
 //! With m trajectories the score matrix G is m × n, so the matrix-free solver needs
 //! O(mn + n) bytes: G plus a handful of vectors. The explicit Fisher matrix alone is 8n² bytes
 //! (32 MiB at n = 2048), which the same counter sees when `fisher` builds it.
+//!
+//! The same counter shows that the exact solver's rank bound (fewer trajectories than
+//! parameters) answers without forming F either.
 
 #[path = "../benches/common/inputs.rs"]
 mod inputs;
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nalgebra::DVector;
@@ -47,9 +51,14 @@ fn peak_extra_bytes<R>(f: impl FnOnce() -> R) -> (R, usize) {
 const N: usize = 2048;
 const F64: usize = std::mem::size_of::<f64>();
 
-// One test in this binary, so no other test allocates while one is measured.
+/// Held by every test of this binary while it measures, so no other test allocates then.
+static SERIAL: Mutex<()> = Mutex::new(());
+
 #[test]
 fn conjugate_gradient_never_allocates_an_n_by_n_matrix() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let cg = Solver::ConjugateGradient(CgParams {
         max_iters: 50,
         tol: 1e-10,
@@ -82,4 +91,29 @@ fn conjugate_gradient_never_allocates_an_n_by_n_matrix() {
         extra >= F64 * N * N,
         "explicit Fisher peak {extra} B < 8n² B"
     );
+}
+
+/// Issue #15 (a wall-clock bound replaced by a count): with fewer trajectories than parameters
+/// the exact solver answers `SingularFisher` from the rank bound (rank F ≤ m < n) without
+/// forming F. Counted in bytes: at n = 2500, m = 3 the call allocates the 3 × n score matrix
+/// and a few vectors, O(mn + n), far below the 8n² = 50 MB of F, which the eigenvalue test
+/// would have to build (and then decompose) first.
+#[test]
+fn fewer_trajectories_than_parameters_never_forms_the_fisher_matrix() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (n, m) = (2500, 3);
+    let score_vectors: Vec<_> = (0..m)
+        .map(|i| DVector::from_fn(n, |j, _| ((i * n + j) % 7) as f64 - 3.0))
+        .collect();
+    let theta = DVector::zeros(n);
+    let (result, extra) = peak_extra_bytes(|| {
+        natural_update(&theta, &score_vectors, &score_vectors, 0.1, &Solver::Exact)
+    });
+    assert_eq!(result.unwrap_err().kind(), "SingularFisher");
+    let bound = F64 * (m * n + 64 * (m + n)) + (1 << 20);
+    println!("n = {n}, m = {m}: exact solver peak {extra} B (bound {bound} B)");
+    assert!(extra <= bound, "peak {extra} B > {bound} B");
+    assert!(extra < F64 * n * n, "peak {extra} B ≥ 8n² B: F was formed");
 }

@@ -47,6 +47,8 @@ fn one_step(r: f64) -> OneStep {
 fn ratio_exactly_one_plus_epsilon_contributes_with_positive_reward_to_go() {
     let (trajectories, theta, theta_prime) = one_step(2.0);
     let w = likelihood_ratio(&Gaussian, &theta, &theta_prime, &0.3, &0.0).unwrap();
+    // By hand: N(0.3; 0.1, 1)/N(0.3; 0, 1) = exp(0.3²/2 − 0.2²/2) = exp(0.025).
+    assert!((w - 0.025f64.exp()).abs() <= 4.0 * f64::EPSILON, "{w}");
     assert!(w > 1.0 && w < 2.0);
     let eps = w - 1.0;
     assert_eq!(1.0 + eps, w, "setup: the boundary is hit exactly");
@@ -78,6 +80,8 @@ fn ratio_exactly_one_minus_epsilon_contributes_with_negative_reward_to_go() {
     let (trajectories, theta, _) = one_step(-2.0);
     let theta_prime = dvector![-0.1, 1.0]; // moves the mean away from a = 0.3: w < 1
     let w = likelihood_ratio(&Gaussian, &theta, &theta_prime, &0.3, &0.0).unwrap();
+    // By hand: exp(0.3²/2 − 0.4²/2) = exp(−0.035).
+    assert!((w - (-0.035f64).exp()).abs() <= 4.0 * f64::EPSILON, "{w}");
     assert!(w < 1.0 && w > 0.5);
     let eps = 1.0 - w;
     assert_eq!(1.0 - eps, w, "setup: the boundary is hit exactly");
@@ -116,6 +120,7 @@ fn zero_reward_to_go_contributes_zero_and_is_not_clamped() {
 fn clamped_objective_is_the_lower_bound_and_continuous_at_the_boundary() {
     let (trajectories, theta, theta_prime) = one_step(2.0);
     let w = likelihood_ratio(&Gaussian, &theta, &theta_prime, &0.3, &0.0).unwrap();
+    assert!((w - 0.025f64.exp()).abs() <= 4.0 * f64::EPSILON, "{w}");
     // Ratio beyond 1 + ε with positive advantage: min(w·R, (1 + ε)·R) = (1 + ε)·R.
     let eps = (w - 1.0) / 2.0;
     let f = clamped_objective(&Gaussian, &theta, &theta_prime, &trajectories, 1.0, eps).unwrap();

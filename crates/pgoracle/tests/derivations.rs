@@ -5,9 +5,10 @@ use nalgebra::SVector;
 use nalgebra::{DMatrix, DVector, dvector};
 use num_dual::{Dual2SVec64, hessian};
 use pgoracle::{
-    Gaussian, Policy, Softmax, Solver, Tolerance, fisher, likelihood_ratio, natural_update,
-    restricted_step,
+    Gaussian, Policy, Softmax, Solver, Tolerance, likelihood_ratio, natural_update, restricted_step,
 };
+
+use crate::common::fisher_by_hand;
 
 fn close(expected: f64, got: f64) -> bool {
     Tolerance::<f64>::ulps(256).agrees(expected, got)
@@ -54,7 +55,8 @@ fn natural_step_solves_eq_12_11() {
     let theta = dvector![0.0, 0.0, 0.0];
     let epsilon = 0.05;
     let step = natural_update(&theta, &grads, &scores, epsilon, &Solver::Exact).unwrap();
-    let f = fisher(&scores).unwrap();
+    // F = mean sᵢsᵢᵀ summed here, not pgoracle's `fisher` (which the step itself uses).
+    let f = fisher_by_hand(&scores);
     let delta = &step.theta - &theta;
     assert!(
         close(epsilon, 0.5 * delta.dot(&(&f * &delta))),

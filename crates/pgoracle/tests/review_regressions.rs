@@ -1,14 +1,14 @@
 //! Regression tests for defects found by an independent review of the first version. Each test
 //! names the defect it pins.
 
-use std::time::Instant;
-
 use nalgebra::{DVector, dvector};
 use pgoracle::{
     CgParams, Gaussian, LinearGaussian, LinesearchOutcome, LinesearchParams, Policy, Softmax,
     Solver, Step, clamped_gradient, clamped_objective, clamped_update, fisher, natural_update,
     scores, trust_region_update,
 };
+
+use crate::common::Counting;
 
 /// A ratio that overflows on a step that is clamped away was an error; the book's code gives
 /// a zero contribution there, and the clamped objective is min(w·R, (1 + ε)R) = 1.2.
@@ -99,6 +99,15 @@ fn natural_step_when_g_dot_u_overflows() {
 }
 
 /// A line search with max_steps = usize::MAX never ended once θ′ had collapsed onto θ.
+///
+/// Counted, not timed: each candidate the search evaluates costs one KL term per step of the
+/// surrogate constraint (Eq. 12.19), 4 here (2 trajectories of 2 steps), and no other part of
+/// the update evaluates a KL. Every candidate lies between θ and the natural step, inside the
+/// domain. A shrink with α = ½ halves θ′ − θ: from |θ′ − θ|∞ < 2, the coordinate with θ₁ = 0
+/// reaches 0 after at most 1076 halvings (a value below 2⁻¹⁰⁷⁵ rounds to 0), and the one
+/// with θ₂ = 1 reaches 1 sooner. So at most 1076 shrinks and 1077 candidates, 4 · 1077 KL
+/// terms, past which the counting policy fails the test (the defect would loop ~2⁶⁴ times). The
+/// exact count is the number of halvings to collapse, replayed below, plus one.
 #[test]
 fn line_search_with_unbounded_max_steps_ends() {
     let trajectories: Vec<Vec<Step<f64, f64, f64>>> = [
@@ -113,32 +122,51 @@ fn line_search_with_unbounded_max_steps_ends() {
         alpha: 0.5,
         max_steps: usize::MAX,
     };
-    let start = Instant::now();
-    let step = trust_region_update(
-        &Gaussian,
-        &dvector![0.0, 1.0],
-        &trajectories,
-        1.0,
-        &params,
-        &Solver::Exact,
-    )
-    .unwrap();
-    assert!(start.elapsed().as_secs_f64() < 10.0);
+    const STEPS: usize = 4;
+    const MAX_CANDIDATES: usize = 1077;
+    let theta = dvector![0.0, 1.0];
+    let policy = Counting::new(Gaussian, usize::MAX, STEPS * MAX_CANDIDATES);
+    let step =
+        trust_region_update(&policy, &theta, &trajectories, 1.0, &params, &Solver::Exact).unwrap();
+    let natural = &step.natural.theta;
+    assert!(
+        (natural - &theta).amax() < 2.0 && natural[1] > 0.0,
+        "setup: {natural}"
+    );
+    // Halvings until θ + (θ′ − θ)/2ᵏ is θ (Eq. 12.20's shrink, replayed).
+    let mut candidate = natural.clone();
+    let mut to_collapse = 0;
+    while candidate != theta {
+        candidate = &theta + (&candidate - &theta) * 0.5;
+        to_collapse += 1;
+    }
+    assert!(to_collapse < MAX_CANDIDATES);
+    let candidates = policy.kl_calls.get() / STEPS;
+    assert_eq!(policy.kl_calls.get() % STEPS, 0);
     match step.outcome {
         LinesearchOutcome::Exhausted {
             steps, last_theta, ..
         } => {
             assert_eq!(steps, usize::MAX);
-            assert_eq!(last_theta, dvector![0.0, 1.0], "collapsed onto θ");
+            assert_eq!(last_theta, theta, "collapsed onto θ");
+            assert_eq!(candidates, to_collapse + 1, "θ′, each shrink, then stop");
         }
         LinesearchOutcome::Accepted { steps, .. } => {
-            assert!(steps > 40, "a rounding-level acceptance")
+            assert!(steps > 40, "a rounding-level acceptance");
+            assert_eq!(candidates, steps + 1);
         }
     }
 }
 
 /// clamped_update with k_max = 1e12 did not end; now k_max is capped and a fixed point ends
 /// the loop early with the same result.
+///
+/// Counted, not timed: each iteration evaluates the clamped gradient once, and with one step
+/// that is one likelihood ratio, two log-densities. From θ′ = θ = [0, 1] with a = 0.5, R = 1,
+/// each step raises w = π_θ′(a)/π_θ(a) until w > 1 + ε = 1.2; then the step is clamped, the
+/// gradient is 0, θ′ is a fixed point and the loop ends. K, the number of unclamped
+/// iterations, is replayed here by hand (∇log π = [(a − μ)/σ², ((a − μ)² − σ²)/σ³], times w R),
+/// so both runs cost exactly 2(K + 1) log-densities, not 2 · 10⁶ and 2 · 10⁵.
 #[test]
 fn clamped_update_iteration_limits() {
     let trajectories = vec![vec![Step {
@@ -157,12 +185,42 @@ fn clamped_update_iteration_limits() {
         1_000_000_000_000,
     );
     assert_eq!(too_many.unwrap_err().kind(), "InvalidParameter");
-    let start = Instant::now();
-    let long = clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 0.01, 1_000_000).unwrap();
-    assert!(start.elapsed().as_secs_f64() < 10.0);
-    let shorter =
-        clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 0.01, 100_000).unwrap();
-    assert_eq!(long, shorter, "the iteration reached an exact fixed point");
+    let (a, alpha) = (0.5f64, 0.01);
+    let (mut mu, mut sigma, mut unclamped) = (0.0f64, 1.0f64, 0);
+    loop {
+        let w = (-0.5 * ((a - mu) / sigma).powi(2) + 0.5 * a * a).exp() / sigma;
+        if w > 1.0 + 0.2 {
+            break;
+        }
+        let e = a - mu;
+        (mu, sigma) = (
+            mu + alpha * w * e / (sigma * sigma),
+            sigma + alpha * w * (e * e - sigma * sigma) / sigma.powi(3),
+        );
+        unclamped += 1;
+        assert!(
+            unclamped < 10_000,
+            "the hand iteration does not reach w > 1.2"
+        );
+    }
+    let evaluations = 2 * (unclamped + 1);
+    let mut runs = Vec::new();
+    for k_max in [1_000_000, 100_000] {
+        let policy = Counting::new(Gaussian, evaluations, usize::MAX);
+        let theta_prime =
+            clamped_update(&policy, &theta, &trajectories, 1.0, 0.2, alpha, k_max).unwrap();
+        assert_eq!(
+            policy.log_density_calls.get(),
+            evaluations,
+            "k_max = {k_max}"
+        );
+        assert!((theta_prime[0] - mu).abs() < 1e-12 && (theta_prime[1] - sigma).abs() < 1e-12);
+        runs.push(theta_prime);
+    }
+    assert_eq!(
+        runs[0], runs[1],
+        "the iteration reached an exact fixed point"
+    );
     let params = CgParams {
         max_iters: 1_000_001,
         tol: 0.0,
@@ -206,14 +264,15 @@ fn explicit_fisher_size_is_limited() {
 }
 
 /// With fewer trajectories than parameters the exact solver spent seconds in an eigensolve to
-/// find what the rank bound says at once.
+/// find what the rank bound says at once. Not timed: the error is the rank bound's (rank F ≤
+/// m = 3 < n = 2500), not the eigenvalue test's; `cg_memory.rs` counts the bytes allocated
+/// and finds no n × n matrix.
 #[test]
 fn fewer_trajectories_than_parameters_is_singular_at_once() {
     let n = 2500;
     let score_vectors: Vec<_> = (0..3)
         .map(|i| DVector::from_fn(n, |j, _| ((i * n + j) % 7) as f64 - 3.0))
         .collect();
-    let start = Instant::now();
     let e = natural_update(
         &DVector::zeros(n),
         &score_vectors,
@@ -223,7 +282,11 @@ fn fewer_trajectories_than_parameters_is_singular_at_once() {
     )
     .unwrap_err();
     assert_eq!(e.kind(), "SingularFisher");
-    assert!(start.elapsed().as_secs_f64() < 2.0);
+    let message = e.to_string();
+    assert!(
+        message.contains("m = 3 < n = 2500") && !message.contains("eigenvalue"),
+        "{message}"
+    );
 }
 
 /// policy_kl returned NaN and ∞ as numbers, and ignored a NaN state for the Gaussian families.

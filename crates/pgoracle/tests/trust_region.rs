@@ -3,10 +3,10 @@
 use nalgebra::{DVector, dvector};
 use num_dual::Dual64;
 
-use crate::common::lift_trajectories;
+use crate::common::{Counting, gaussian_surrogates, lift_trajectories};
 use pgoracle::{
     Gaussian, LinesearchOutcome, LinesearchParams, Solver, Step, SurrogateValues, linesearch,
-    surrogate_constraint, surrogate_objective, trust_region_update,
+    surrogate_objective, trust_region_update,
 };
 
 /// A natural step whose direction *descends* the surrogate objective: the natural gradient
@@ -40,13 +40,29 @@ fn run(max_steps: usize) -> pgoracle::TrustRegionStep<f64> {
     .unwrap()
 }
 
+/// Counted, not timed: with `max_steps` = 40 the search evaluates θ′ and its 40 shrinks, 41
+/// candidates, each costing one KL term per step of the surrogate constraint (Eq. 12.19): 4
+/// steps here, so exactly 4 · 41 KL evaluations, and the counting policy fails the test past
+/// that (the book's loop never ends on this case).
 #[test]
 fn a_line_search_the_book_never_finishes_is_exhausted() {
+    const STEPS: usize = 4;
+    const MAX_STEPS: usize = 40;
     let theta = dvector![0.0, 1.0];
     let trajectories = descending_case();
-    let start = std::time::Instant::now();
-    let step = run(40);
-    assert!(start.elapsed().as_secs_f64() < 5.0);
+    let policy = Counting::new(Gaussian, usize::MAX, STEPS * (MAX_STEPS + 1));
+    let params = LinesearchParams {
+        epsilon: 0.1,
+        alpha: 0.5,
+        max_steps: MAX_STEPS,
+    };
+    let step =
+        trust_region_update(&policy, &theta, &trajectories, 1.0, &params, &Solver::Exact).unwrap();
+    assert!(
+        step.natural.theta[1] > 0.0,
+        "setup: every candidate is inside the domain"
+    );
+    assert_eq!(policy.kl_calls.get(), STEPS * (MAX_STEPS + 1));
     match &step.outcome {
         LinesearchOutcome::Exhausted {
             steps, last_values, ..
@@ -77,13 +93,16 @@ fn a_line_search_the_book_never_finishes_is_exhausted() {
     )
     .unwrap();
     assert!(f.eps < -0.01, "directional derivative {}", f.eps);
-    // …and on the segment, down to steps of 2⁻⁴⁰, no candidate has f > f(θ, θ) and g ≤ ε.
+    // …and on the segment, down to steps of 2⁻⁴⁰, no candidate has f > f(θ, θ) and g ≤ ε, by
+    // the surrogates written out independently (tests/common.rs), whose f(θ, θ) agrees with
+    // pgoracle's.
+    let at_theta = gaussian_surrogates(&theta, &theta, &trajectories, 1.0);
+    assert!(at_theta.agrees(step.f_theta, 0.0, 16.0), "{at_theta:?}");
     for k in 0..=40 {
         let t = 0.5f64.powi(k);
         let candidate = &theta + &delta * t;
-        let g = surrogate_constraint(&Gaussian, &theta, &candidate, &trajectories, 1.0).unwrap();
-        let fv = surrogate_objective(&Gaussian, &theta, &candidate, &trajectories, 1.0).unwrap();
-        assert!(g > 0.1 || fv <= step.f_theta, "t = {t}: f = {fv}, g = {g}");
+        let r = gaussian_surrogates(&theta, &candidate, &trajectories, 1.0);
+        assert!(r.g > 0.1 || r.f < at_theta.f, "t = {t}: {r:?}");
     }
 }
 
