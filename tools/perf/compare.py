@@ -12,7 +12,7 @@ import json
 import pathlib
 import sys
 
-FISHER_BLOCK = 512  # src/fisher.rs
+FISHER_BLOCK = 512  # crates/pgoracle/src/fisher.rs
 
 
 def criterion_medians(root):
@@ -34,7 +34,7 @@ def fmt(seconds):
 
 
 def performed_flops(n, m):
-    """Flops of src/fisher.rs: one GEMM per block column, over the rows at and below it."""
+    """Flops of crates/pgoracle/src/fisher.rs: one GEMM per block column, over the rows at and below it."""
     total, j0 = 0, 0
     while j0 < n:
         w = min(FISHER_BLOCK, n - j0)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""NumPy timings of what benches/natural_gradient.rs times in pgoracle (issue #9).
+"""NumPy timings of what crates/pgoracle/benches/natural_gradient.rs times in pgoracle (issue #9).
 
-The same inputs (benches/common/inputs.rs: score i, parameter j is
+The same inputs (crates/pgoracle/benches/common/inputs.rs: score i, parameter j is
 ((7919 i + 104729 j + i j) mod 1013)/1013 - 0.5, gradient i is score i times 1 + (i mod 3)),
 computed the obvious vectorised way:
 
