@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use pgoracle::verify::{Verdict, WorkedValue, worked_values};
+use pgoracle::verify::{Verdict, VerifyError, WorkedValue, worked_values};
 use pgoracle_oracle::number::{JsonScalar, number};
 use pgoracle_oracle::{eval_case, eval_document, parse_document};
 use serde_json::{Value, json};
@@ -111,11 +111,11 @@ fn verify(args: &VerifyArgs) -> ExitCode {
     }
 }
 
-fn report<T: JsonScalar>(values: pgoracle::Result<Vec<WorkedValue<T>>>, json: bool) -> ExitCode {
+fn report<T: JsonScalar>(values: Result<Vec<WorkedValue<T>>, VerifyError>, json: bool) -> ExitCode {
     let values = match values {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("pgoracle verify: {} ({e})", e.kind());
+            eprintln!("pgoracle verify: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -123,18 +123,16 @@ impl SolverCase {
                 tol,
                 damping,
                 strict,
-            } => Solver::ConjugateGradient(CgParams {
-                max_iters: usize::from(max_iters) % (Self::MAX_CG_ITERS + 1),
-                tol: to(tol.0),
-                damping: to(damping.0),
-                strict,
-            }),
-            SolverCase::ConjugateGradientOverLimit => Solver::ConjugateGradient(CgParams {
-                max_iters: MAX_ITERATIONS + 1,
-                tol: to(0.0),
-                damping: to(0.0),
-                strict: false,
-            }),
+            } => Solver::ConjugateGradient(
+                CgParams::new(usize::from(max_iters) % (Self::MAX_CG_ITERS + 1), to(tol.0))
+                    .with_damping(to(damping.0))
+                    .with_strict(strict),
+            ),
+            SolverCase::ConjugateGradientOverLimit => Solver::ConjugateGradient(
+                CgParams::new(MAX_ITERATIONS + 1, to(0.0))
+                    .with_damping(to(0.0))
+                    .with_strict(false),
+            ),
         }
     }
 

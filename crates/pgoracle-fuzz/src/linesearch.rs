@@ -107,11 +107,9 @@ pub fn harness(case: Case) {
 fn scripted(case: &Scripted) {
     let theta = DVector::from_vec(values(&case.theta, MAX_PARAMS));
     let theta_prime = DVector::from_vec(values(&case.theta_prime, MAX_PARAMS));
-    let params = LinesearchParams {
-        epsilon: case.epsilon.0,
-        alpha: case.alpha.0,
-        max_steps: usize::from(case.max_steps),
-    };
+    let params = LinesearchParams::new(case.epsilon.0)
+        .with_alpha(case.alpha.0)
+        .with_max_steps(usize::from(case.max_steps));
     let finite = |v: &DVector<f64>| v.iter().all(|x| x.is_finite());
     let mut defects = Vec::new();
     if !(params.epsilon.is_finite()
@@ -233,6 +231,7 @@ fn scripted(case: &Scripted) {
                 "stopped after {calls} evaluations before collapsing onto θ: {case:?}"
             );
         }
+        Ok(other) => panic!("an outcome this harness does not know: {other:?}"),
     }
 }
 
@@ -262,11 +261,9 @@ where
                 .collect()
         })
         .collect();
-    let params = LinesearchParams {
-        epsilon: case.epsilon.0,
-        alpha: case.alpha.0,
-        max_steps: usize::from(case.max_steps),
-    };
+    let params = LinesearchParams::new(case.epsilon.0)
+        .with_alpha(case.alpha.0)
+        .with_max_steps(usize::from(case.max_steps));
     let gamma = case.gamma.0;
 
     let mut defects = Vec::new();
@@ -380,5 +377,6 @@ where
                 );
             }
         }
+        other => panic!("an outcome this harness does not know: {other:?}"),
     }
 }

@@ -100,11 +100,9 @@ fn linesearch_checks_theta_and_theta_prime() {
         theta_prime: vec![],
         script: vec![],
     }));
-    let params = LinesearchParams {
-        epsilon: 1.0,
-        alpha: 0.5,
-        max_steps: 10,
-    };
+    let params = LinesearchParams::new(1.0)
+        .with_alpha(0.5)
+        .with_max_steps(10);
     let never = |_: &DVector<f64>| Ok(None);
     let kind = |theta: DVector<f64>, theta_prime: DVector<f64>| {
         pgoracle::linesearch(0.0, &theta, &theta_prime, &params, never)
@@ -136,11 +134,7 @@ fn linesearch_shrink_that_overflows() {
         theta_prime: vec![Num(1e308)],
         script: vec![None, Some((Num(1.0), Num(0.0)))],
     }));
-    let params = LinesearchParams {
-        epsilon: 1.0,
-        alpha: 0.5,
-        max_steps: 3,
-    };
+    let params = LinesearchParams::new(1.0).with_alpha(0.5).with_max_steps(3);
     let first_rejected =
         |c: &DVector<f64>| Ok((c[0] != 1e308).then_some(SurrogateValues { f: 1.0, g: 0.0 }));
     let outcome = pgoracle::linesearch(
@@ -278,12 +272,11 @@ fn conjugate_gradient_residual_that_overflows() {
         dvector![1.0, 2.0, -2.0, -1.0],
         dvector![0.0, 1.0, 2.0, -2.0],
     ];
-    let solver = Solver::ConjugateGradient(CgParams {
-        max_iters: 16,
-        tol: 0.0,
-        damping: 1e-200,
-        strict: false,
-    });
+    let solver = Solver::ConjugateGradient(
+        CgParams::new(16, 0.0)
+            .with_damping(1e-200)
+            .with_strict(false),
+    );
     let theta = dvector![-2.0, -1.0, 0.0, 1.0];
     let e = natural_update(&theta, &grads, &scores, 2.75, &solver).unwrap_err();
     assert_eq!(e.kind(), "NonFiniteResult");

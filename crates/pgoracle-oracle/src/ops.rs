@@ -10,11 +10,12 @@ use super::number::{JsonScalar, matrix, number, vector, vectors};
 use super::operation::Operation;
 use super::policy_json::{JsonPolicy, PolicySpec, policy_spec, trajectories};
 use pgoracle::error::PgError;
-use pgoracle::linesearch::{LinesearchOutcome, LinesearchParams};
+use pgoracle::linesearch::LinesearchParams;
 use pgoracle::natural::NaturalStep;
 use pgoracle::policy::{Gaussian, LinearGaussian};
 use pgoracle::solver::{CgParams, Solver};
 use pgoracle::trust_region::TrustRegionStep;
+use pgoracle::{ClampedUpdateParams, Normal, RestrictedUpdateParams};
 use pgoracle::{
     clamped_gradient, clamped_objective, clamped_update, clip_gradient, fisher, gradient_ascent,
     kl_categorical, kl_gaussian, kl_penalty_objective, likelihood_ratio_gradient,
@@ -76,10 +77,17 @@ pub fn run<T: JsonScalar>(op: Operation, f: &mut Fields) -> Result<Outcome, DocE
             let mean_q = f.scalar("mean_q")?;
             let std_q = f.scalar("std_q")?;
             f.finish()?;
-            Ok(
-                kl_gaussian::<T>(mean_p, std_p, mean_q, std_q)
-                    .map(|kl| json!({ "kl": number(kl) })),
+            Ok(kl_gaussian::<T>(
+                &Normal {
+                    mean: mean_p,
+                    std: std_p,
+                },
+                &Normal {
+                    mean: mean_q,
+                    std: std_q,
+                },
             )
+            .map(|kl| json!({ "kl": number(kl) })))
         }
         Operation::Score => with_policy::<T>(PolicyOp::Score, f),
         Operation::LikelihoodRatioGradient => {
@@ -157,8 +165,16 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
             let trajs = trajectories(policy, f)?;
             let (gamma, eps) = (f.scalar("gamma")?, f.scalar("epsilon")?);
             f.finish()?;
-            return Ok(restricted_update(policy, &theta, &trajs, gamma, eps)
-                .map(|u| json!({ "grad": vector(&u.grad), "theta": vector(&u.theta) })));
+            return Ok(restricted_update(
+                policy,
+                &theta,
+                &trajs,
+                &RestrictedUpdateParams {
+                    gamma,
+                    epsilon: eps,
+                },
+            )
+            .map(|u| json!({ "grad": vector(&u.grad), "theta": vector(&u.theta) })));
         }
         PolicyOp::NaturalPolicyUpdate => {
             let trajs = trajectories(policy, f)?;
@@ -178,11 +194,9 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
             let max_steps = f.optional_count("max_steps")?.unwrap_or(DEFAULT_MAX_STEPS);
             let solver = solver::<T>(f)?;
             f.finish()?;
-            let params = LinesearchParams {
-                epsilon,
-                alpha,
-                max_steps,
-            };
+            let params = LinesearchParams::new(epsilon)
+                .with_alpha(alpha)
+                .with_max_steps(max_steps);
             return Ok(
                 trust_region_update(policy, &theta, &trajs, gamma, &params, &solver)
                     .map(|step| trust_region_output(&step)),
@@ -195,10 +209,18 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
             let alpha = f.scalar("alpha")?;
             let k_max = f.count("k_max")?;
             f.finish()?;
-            return Ok(
-                clamped_update(policy, &theta, &trajs, gamma, eps, alpha, k_max)
-                    .map(|t| json!({ "theta": vector(&t) })),
-            );
+            return Ok(clamped_update(
+                policy,
+                &theta,
+                &trajs,
+                &ClampedUpdateParams {
+                    gamma,
+                    epsilon: eps,
+                    alpha,
+                    k_max,
+                },
+            )
+            .map(|t| json!({ "theta": vector(&t) })));
         }
         PolicyOp::ClampedGradient => {
             let trajs = trajectories(policy, f)?;
@@ -248,12 +270,8 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
 /// The output of `trust_region_update`: the natural step's fields, then the line search's.
 fn trust_region_output<T: JsonScalar>(step: &TrustRegionStep<T>) -> Value {
     let natural = natural_output(&step.natural);
-    let (steps, accepted, last) = match &step.outcome {
-        LinesearchOutcome::Accepted { steps, values, .. } => (*steps, true, Some(*values)),
-        LinesearchOutcome::Exhausted {
-            steps, last_values, ..
-        } => (*steps, false, *last_values),
-    };
+    let outcome = &step.outcome;
+    let (steps, accepted, last) = (outcome.steps(), outcome.accepted(), outcome.values());
     let mut out = Map::new();
     for key in ["grad", "fisher", "direction"] {
         out.insert(key.into(), natural[key].clone());
@@ -292,12 +310,11 @@ fn solver<T: JsonScalar>(f: &mut Fields) -> Result<Solver<T>, DocError> {
         "pseudo_inverse" => Solver::PseudoInverse {
             rcond: s.scalar("rcond")?,
         },
-        "conjugate_gradient" => Solver::ConjugateGradient(CgParams {
-            max_iters: s.count("max_iters")?,
-            tol: s.scalar("tol")?,
-            damping: s.scalar("damping")?,
-            strict: s.optional_bool("strict")?.unwrap_or(false),
-        }),
+        "conjugate_gradient" => Solver::ConjugateGradient(
+            CgParams::new(s.count("max_iters")?, s.scalar("tol")?)
+                .with_damping(s.scalar("damping")?)
+                .with_strict(s.optional_bool("strict")?.unwrap_or(false)),
+        ),
         other => {
             return Err(s.error(
                 "kind",

@@ -32,12 +32,11 @@ fn solvers() -> [(&'static str, Solver<f64>); 4] {
         ("pseudo_inverse", Solver::PseudoInverse { rcond: 1e-12 }),
         (
             "conjugate_gradient",
-            Solver::ConjugateGradient(CgParams {
-                max_iters: 50,
-                tol: 1e-10,
-                damping: 1e-3,
-                strict: false,
-            }),
+            Solver::ConjugateGradient(
+                CgParams::new(50, 1e-10)
+                    .with_damping(1e-3)
+                    .with_strict(false),
+            ),
         ),
     ]
 }

@@ -87,12 +87,11 @@ fn main() -> Result<(), PgError> {
     // The book: exact solve, Eq. 12.12.
     let book = natural_update(&theta, &lr.grads, &lr.scores, DELTA, &Solver::Exact)?;
     // pgoracle in the peer's convention: damped CG, the same iteration cap.
-    let cg = Solver::ConjugateGradient(CgParams {
-        max_iters: CG_ITERS,
-        tol: 1e-12,
-        damping: DAMPING,
-        strict: true,
-    });
+    let cg = Solver::ConjugateGradient(
+        CgParams::new(CG_ITERS, 1e-12)
+            .with_damping(DAMPING)
+            .with_strict(true),
+    );
     let damped = natural_update(&theta, &lr.grads, &lr.scores, DELTA, &cg)?;
 
     // κ(F + λI) from the eigenvalues of the symmetric F (Eq. 12.10).

@@ -46,11 +46,9 @@ fn methods() -> [(&'static str, Method); 5] {
         (
             "trust region, ε = 0.01",
             Method::TrustRegion {
-                params: LinesearchParams {
-                    epsilon: 0.01,
-                    alpha: 0.5,
-                    max_steps: 100,
-                },
+                params: LinesearchParams::new(0.01)
+                    .with_alpha(0.5)
+                    .with_max_steps(100),
                 solver: Solver::Exact,
             },
         ),

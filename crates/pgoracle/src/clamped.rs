@@ -6,7 +6,7 @@ use nalgebra::DVector;
 use crate::error::{PgError, Result};
 use crate::limits::MAX_ITERATIONS;
 use crate::policy::Policy;
-use crate::scalar::{Scalar, check_positive, finite_result, finite_scalar, lit};
+use crate::scalar::{Scalar, check_discount, check_positive, finite_result, finite_scalar, lit};
 use crate::surrogate::{check_surrogate_inputs, mean_of_step_means, unbounded_ratio};
 use crate::trajectory::{Trajectory, rewards_to_go};
 
@@ -98,6 +98,19 @@ pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
 ) -> Result<DVector<T>> {
     check_positive(epsilon, "epsilon")?;
     check_surrogate_inputs(policy, theta, theta_prime, trajectories, gamma)?;
+    clamped_gradient_checked(policy, theta, theta_prime, trajectories, gamma, epsilon)
+}
+
+/// [`clamped_gradient`] on inputs already checked, except θ′ (each iteration of
+/// [`clamped_update`] checks its own θ′, which may leave the policy's domain).
+fn clamped_gradient_checked<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    epsilon: T,
+) -> Result<DVector<T>> {
     let n = theta.len();
     let mut total = DVector::zeros(n);
     for tau in trajectories {
@@ -118,6 +131,38 @@ pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
     finite_result(mean, "clamped_gradient")
 }
 
+/// The parameters of Algorithm 12.6's `update`, named so that no two can be swapped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClampedUpdateParams<T> {
+    /// Discount factor γ ∈ [0, 1] of the rewards-to-go.
+    pub gamma: T,
+    /// Clip bound ε > 0: ratios are clamped to [1 − ε, 1 + ε] (Eq. 12.22).
+    pub epsilon: T,
+    /// Step factor α > 0 of each gradient ascent iteration.
+    pub alpha: T,
+    /// Number of iterations, at most [`MAX_ITERATIONS`].
+    pub k_max: usize,
+}
+
+impl<T: Scalar> ClampedUpdateParams<T> {
+    /// Checks γ ∈ [0, 1], ε > 0, α > 0 and k_max ≤ [`MAX_ITERATIONS`].
+    ///
+    /// # Errors
+    /// `NonFiniteInput` or `InvalidParameter` naming the field.
+    pub fn check(&self) -> Result<()> {
+        check_discount(self.gamma)?;
+        check_positive(self.epsilon, "epsilon")?;
+        check_positive(self.alpha, "alpha")?;
+        if self.k_max > MAX_ITERATIONS {
+            return Err(PgError::invalid(
+                "k_max",
+                format!("must be ≤ {MAX_ITERATIONS}, got {}", self.k_max),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Clamped surrogate policy update, `update` of Algorithm 12.6: starting from θ′ = θ, apply
 /// θ′ ← θ′ + α · clamped_gradient(θ, θ′) `k_max` times on the same trajectories.
 ///
@@ -132,34 +177,34 @@ pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
 ///
 /// ```
 /// use nalgebra::dvector;
-/// use pgoracle::{Gaussian, Step, clamped_update};
+/// use pgoracle::{ClampedUpdateParams, Gaussian, Step, clamped_update};
 /// // At θ′ = θ every ratio is 1, so the first iteration adds α ∇log π(a) R: for N(0, 1) at
 /// // a = 0.3 with R = 2, ∇log π = [0.3, 0.09 − 1].
 /// let trajectories = vec![vec![Step { s: 0.0, a: 0.3, r: 2.0 }]];
-/// let theta = clamped_update(&Gaussian, &dvector![0.0, 1.0], &trajectories, 1.0, 0.2, 0.1, 1).unwrap();
+/// let params = ClampedUpdateParams { gamma: 1.0, epsilon: 0.2, alpha: 0.1, k_max: 1 };
+/// let theta = clamped_update(&Gaussian, &dvector![0.0, 1.0], &trajectories, &params).unwrap();
 /// assert!((theta - dvector![0.06, 1.0 - 0.182]).amax() < 1e-15);
 /// ```
 pub fn clamped_update<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,
     trajectories: &[Trajectory<P::State, P::Action, T>],
-    gamma: T,
-    epsilon: T,
-    alpha: T,
-    k_max: usize,
+    params: &ClampedUpdateParams<T>,
 ) -> Result<DVector<T>> {
-    check_positive(alpha, "alpha")?;
-    check_positive(epsilon, "epsilon")?;
-    if k_max > MAX_ITERATIONS {
-        return Err(PgError::invalid(
-            "k_max",
-            format!("must be ≤ {MAX_ITERATIONS}, got {k_max}"),
-        ));
-    }
+    // Every input is checked once, here; each iteration checks only its own θ′.
+    params.check()?;
+    let ClampedUpdateParams {
+        gamma,
+        epsilon,
+        alpha,
+        k_max,
+    } = *params;
     check_surrogate_inputs(policy, theta, theta, trajectories, gamma)?;
     let mut theta_prime = theta.clone();
     for _ in 0..k_max {
-        let grad = clamped_gradient(policy, theta, &theta_prime, trajectories, gamma, epsilon)?;
+        policy.check_theta(&theta_prime, "theta_prime")?;
+        let grad =
+            clamped_gradient_checked(policy, theta, &theta_prime, trajectories, gamma, epsilon)?;
         let next = finite_result(&theta_prime + grad * alpha, "theta")?;
         if next == theta_prime {
             // A fixed point: every remaining iteration would return the same θ′.

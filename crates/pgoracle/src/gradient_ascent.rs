@@ -99,6 +99,16 @@ pub fn scale_gradient<T: Scalar>(grad: &DVector<T>, l2_max: T) -> Result<DVector
 /// ```
 pub fn clip_gradient<T: Scalar>(grad: &DVector<T>, lo: T, hi: T) -> Result<DVector<T>> {
     check_vector(grad, "grad")?;
+    check_clip_bounds(lo, hi)?;
+    Ok(grad.map(|x| x.max(lo).min(hi)))
+}
+
+/// The bounds of [`clip_gradient`]: finite, with lo ≤ hi (equal bounds are allowed).
+///
+/// # Errors
+/// `NonFiniteInput` naming `lo` or `hi`; `InvalidParameter` naming `lo` when lo > hi (the book
+/// leaves it undefined).
+pub fn check_clip_bounds<T: Scalar>(lo: T, hi: T) -> Result<()> {
     check_finite(lo, "lo")?;
     check_finite(hi, "hi")?;
     if lo > hi {
@@ -107,5 +117,5 @@ pub fn clip_gradient<T: Scalar>(grad: &DVector<T>, lo: T, hi: T) -> Result<DVect
             format!("lower bound {lo} exceeds upper bound {hi}"),
         ));
     }
-    Ok(grad.map(|x| x.max(lo).min(hi)))
+    Ok(())
 }

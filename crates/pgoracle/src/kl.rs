@@ -87,13 +87,26 @@ fn check_probability_vector<T: Scalar>(v: &DVector<T>, field: &str) -> Result<()
 /// `NonFiniteInput`, `InvalidParameter` (σ ≤ 0).
 ///
 /// ```
-/// let kl: f64 = pgoracle::kl_gaussian(0.0, 1.0, 1.0, 1.0).unwrap();
+/// use pgoracle::{Normal, kl_gaussian};
+/// let p = Normal { mean: 0.0, std: 1.0 };
+/// let q = Normal { mean: 1.0, std: 1.0 };
+/// let kl: f64 = kl_gaussian(&p, &q).unwrap();
 /// assert!((kl - 0.5).abs() < 1e-15);
 /// ```
-pub fn kl_gaussian<T: Scalar>(mean_p: T, std_p: T, mean_q: T, std_q: T) -> Result<T> {
-    check_finite(mean_p, "mean_p")?;
-    check_positive(std_p, "std_p")?;
-    check_finite(mean_q, "mean_q")?;
-    check_positive(std_q, "std_q")?;
-    finite_scalar(normal::kl(mean_p, std_p, mean_q, std_q), "kl")
+pub fn kl_gaussian<T: Scalar>(p: &Normal<T>, q: &Normal<T>) -> Result<T> {
+    check_finite(p.mean, "mean_p")?;
+    check_positive(p.std, "std_p")?;
+    check_finite(q.mean, "mean_q")?;
+    check_positive(q.std, "std_q")?;
+    finite_scalar(normal::kl(p.mean, p.std, q.mean, q.std), "kl")
+}
+
+/// A univariate normal distribution N(mean, std²), by its named parameters (the arguments of
+/// [`kl_gaussian`]; `std` > 0 is checked there, and named `std_p`/`std_q` in its errors).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Normal<T> {
+    /// The mean μ.
+    pub mean: T,
+    /// The standard deviation σ > 0.
+    pub std: T,
 }

@@ -59,16 +59,20 @@ pub mod trust_region;
 pub mod update_loop;
 pub mod verify;
 
-pub use clamped::{clamp, clamped_gradient, clamped_objective, clamped_update, is_clamped};
+pub use clamped::{
+    ClampedUpdateParams, clamp, clamped_gradient, clamped_objective, clamped_update, is_clamped,
+};
 pub use error::{PgError, Result};
 pub use fisher::{fisher, fisher_vector_product, score_matrix};
 pub use gradient_ascent::{clip_gradient, gradient_ascent, scale_gradient};
-pub use kl::{kl_categorical, kl_gaussian};
+pub use kl::{Normal, kl_categorical, kl_gaussian};
 pub use likelihood_ratio::{LikelihoodRatioGradient, likelihood_ratio_gradient, score, scores};
 pub use linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch};
 pub use natural::{NaturalStep, natural_policy_update, natural_update};
 pub use policy::{Gaussian, LinearGaussian, LinearMean, Policy, Softmax};
-pub use restricted::{RestrictedUpdate, restricted_step, restricted_update};
+pub use restricted::{
+    RestrictedUpdate, RestrictedUpdateParams, restricted_step, restricted_update,
+};
 pub use scalar::Scalar;
 pub use solver::{CgInfo, CgParams, Solver};
 pub use surrogate::{

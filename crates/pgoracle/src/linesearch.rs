@@ -4,11 +4,21 @@ use nalgebra::DVector;
 
 use crate::error::Result;
 use crate::scalar::{
-    Scalar, check_finite_vec, check_len, check_open_interval, check_positive, check_vector,
+    Scalar, check_finite_vec, check_len, check_open_interval, check_positive, check_vector, lit,
 };
 
-/// Parameters of [`linesearch`].
+/// Parameters of [`linesearch`] (Algorithm 12.5's ε and α, and a cap the book does not have).
+///
+/// `#[non_exhaustive]`: build it with [`LinesearchParams::new`] and the `with_*` setters, so a
+/// later field does not break callers.
+///
+/// ```
+/// use pgoracle::LinesearchParams;
+/// let params = LinesearchParams::new(0.1).with_alpha(0.8).with_max_steps(10);
+/// assert_eq!((params.epsilon, params.alpha, params.max_steps), (0.1, 0.8, 10));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct LinesearchParams<T> {
     /// Divergence bound ε > 0 on the surrogate constraint.
     pub epsilon: T,
@@ -19,6 +29,28 @@ pub struct LinesearchParams<T> {
 }
 
 impl<T: Scalar> LinesearchParams<T> {
+    /// Divergence bound ε, with the book's α = 0.5 and the oracle interface's default
+    /// `max_steps` = 100. Checked where it is used ([`LinesearchParams::check`]).
+    pub fn new(epsilon: T) -> Self {
+        LinesearchParams {
+            epsilon,
+            alpha: lit(0.5),
+            max_steps: 100,
+        }
+    }
+
+    /// The same parameters with shrink factor α.
+    #[must_use]
+    pub fn with_alpha(self, alpha: T) -> Self {
+        LinesearchParams { alpha, ..self }
+    }
+
+    /// The same parameters with at most `max_steps` shrinks.
+    #[must_use]
+    pub fn with_max_steps(self, max_steps: usize) -> Self {
+        LinesearchParams { max_steps, ..self }
+    }
+
     /// Checks ε > 0 and α ∈ (0, 1).
     ///
     /// # Errors
@@ -39,7 +71,12 @@ pub struct SurrogateValues<T> {
 }
 
 /// How a line search ended.
+///
+/// `#[non_exhaustive]`: outside this crate, read it through [`LinesearchOutcome::accepted`],
+/// [`LinesearchOutcome::steps`], [`LinesearchOutcome::theta`] and
+/// [`LinesearchOutcome::values`], or match with a wildcard arm.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum LinesearchOutcome<T: Scalar> {
     /// A candidate with g(θ, θ′) ≤ ε and f(θ, θ′) > f(θ, θ) was found after `steps` shrinks.
     Accepted {
@@ -60,6 +97,37 @@ pub enum LinesearchOutcome<T: Scalar> {
         /// policy's domain, or an overflowing likelihood ratio).
         last_values: Option<SurrogateValues<T>>,
     },
+}
+
+impl<T: Scalar> LinesearchOutcome<T> {
+    /// Whether a candidate was accepted.
+    pub fn accepted(&self) -> bool {
+        matches!(self, LinesearchOutcome::Accepted { .. })
+    }
+
+    /// Shrinks performed: before acceptance, or `max_steps` when exhausted.
+    pub fn steps(&self) -> usize {
+        match self {
+            LinesearchOutcome::Accepted { steps, .. }
+            | LinesearchOutcome::Exhausted { steps, .. } => *steps,
+        }
+    }
+
+    /// The last candidate examined: the accepted θ′, or the last rejected one.
+    pub fn theta(&self) -> &DVector<T> {
+        match self {
+            LinesearchOutcome::Accepted { theta, .. } => theta,
+            LinesearchOutcome::Exhausted { last_theta, .. } => last_theta,
+        }
+    }
+
+    /// f and g at the last candidate examined; `None` when it could not be evaluated.
+    pub fn values(&self) -> Option<SurrogateValues<T>> {
+        match self {
+            LinesearchOutcome::Accepted { values, .. } => Some(*values),
+            LinesearchOutcome::Exhausted { last_values, .. } => *last_values,
+        }
+    }
 }
 
 /// Backtracking line search of Algorithm 12.5 (Eq. 12.20).
@@ -84,7 +152,7 @@ pub enum LinesearchOutcome<T: Scalar> {
 /// use pgoracle::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch};
 /// // f improves everywhere, g(θ′) = ‖θ′ − θ‖²: with ε = 0.01 the first candidate within radius
 /// // 0.1 of θ = 0, starting at distance 1, is 1/16 (four halvings).
-/// let params = LinesearchParams { epsilon: 0.01, alpha: 0.5, max_steps: 100 };
+/// let params = LinesearchParams::new(0.01);
 /// let outcome = linesearch(0.0, &dvector![0.0], &dvector![1.0], &params, |c| {
 ///     Ok(Some(SurrogateValues { f: 1.0, g: c[0] * c[0] }))
 /// })
@@ -96,13 +164,29 @@ pub fn linesearch<T, E>(
     theta: &DVector<T>,
     theta_prime: &DVector<T>,
     params: &LinesearchParams<T>,
-    mut evaluate: E,
+    evaluate: E,
 ) -> Result<LinesearchOutcome<T>>
 where
     T: Scalar,
     E: FnMut(&DVector<T>) -> Result<Option<SurrogateValues<T>>>,
 {
     params.check()?;
+    linesearch_checked(f_theta, theta, theta_prime, params, evaluate)
+}
+
+/// [`linesearch`] with parameters already checked ([`crate::trust_region_update`] checks them
+/// once for the whole update).
+pub(crate) fn linesearch_checked<T, E>(
+    f_theta: T,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    params: &LinesearchParams<T>,
+    mut evaluate: E,
+) -> Result<LinesearchOutcome<T>>
+where
+    T: Scalar,
+    E: FnMut(&DVector<T>) -> Result<Option<SurrogateValues<T>>>,
+{
     // θ and θ′ are checked too: θ′ of another length made the shrink θ + α(θ′ − θ) panic, and a
     // NaN or ±∞ in either gave non-finite candidates that the surrogate could accept. Found by
     // fuzzing (`fuzz_regressions::linesearch_checks_theta_and_theta_prime`).

@@ -59,6 +59,20 @@ pub fn natural_update<T: Scalar>(
     epsilon: T,
     solver: &Solver<T>,
 ) -> Result<NaturalStep<T>> {
+    check_positive(epsilon, "epsilon")?;
+    solver.check()?;
+    natural_update_checked(theta, grads, scores, epsilon, solver)
+}
+
+/// [`natural_update`] with ε and the solver already checked (by [`natural_policy_update`] or
+/// [`crate::trust_region_update`], once per call).
+pub(crate) fn natural_update_checked<T: Scalar>(
+    theta: &DVector<T>,
+    grads: &[DVector<T>],
+    scores: &[DVector<T>],
+    epsilon: T,
+    solver: &Solver<T>,
+) -> Result<NaturalStep<T>> {
     check_vector(theta, "theta")?;
     let n = theta.len();
     if grads.is_empty() {
@@ -77,8 +91,6 @@ pub fn natural_update<T: Scalar>(
     if scores.len() != grads.len() {
         return Err(PgError::mismatch("scores", grads.len(), scores.len()));
     }
-    check_positive(epsilon, "epsilon")?;
-    solver.check()?;
 
     let grad = finite_result(mean_vector(grads), "grad")?;
     if grad.iter().all(|x| *x == T::zero()) {
@@ -167,6 +179,18 @@ pub fn natural_policy_update<T: Scalar, P: Policy<T>>(
 ) -> Result<NaturalStep<T>> {
     check_positive(epsilon, "epsilon")?;
     solver.check()?;
+    natural_policy_update_checked(policy, theta, trajectories, gamma, epsilon, solver)
+}
+
+/// [`natural_policy_update`] with ε and the solver already checked.
+pub(crate) fn natural_policy_update_checked<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    epsilon: T,
+    solver: &Solver<T>,
+) -> Result<NaturalStep<T>> {
     let lr = likelihood_ratio_gradient(policy, theta, trajectories, gamma)?;
-    natural_update(theta, &lr.grads, &lr.scores, epsilon, solver)
+    natural_update_checked(theta, &lr.grads, &lr.scores, epsilon, solver)
 }

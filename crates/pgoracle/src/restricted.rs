@@ -57,6 +57,15 @@ pub struct RestrictedUpdate<T: Scalar> {
     pub theta: DVector<T>,
 }
 
+/// The parameters of Algorithm 12.3, named so that γ and ε cannot be swapped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RestrictedUpdateParams<T> {
+    /// Discount factor γ ∈ [0, 1] of the returns.
+    pub gamma: T,
+    /// Step bound ε > 0: ½‖θ′ − θ‖² = ε (Eq. 12.3).
+    pub epsilon: T,
+}
+
 /// Restricted policy update from sampled trajectories, Algorithm 12.3:
 /// u = mean_τ ∇log p(τ) R(τ), then the restricted step of Eq. (12.6).
 ///
@@ -67,21 +76,21 @@ pub struct RestrictedUpdate<T: Scalar> {
 ///
 /// ```
 /// use nalgebra::dvector;
-/// use pgoracle::{Gaussian, Step, restricted_update};
+/// use pgoracle::{Gaussian, RestrictedUpdateParams, Step, restricted_update};
 /// // One step a = 1, r = 1 under N(0, 1): ∇log π = [1, 0], so u = [1, 0] and θ′ = θ + √(2ε)[1, 0].
 /// let trajectories = vec![vec![Step { s: 0.0, a: 1.0, r: 1.0 }]];
-/// let update = restricted_update(&Gaussian, &dvector![0.0, 1.0], &trajectories, 1.0, 0.5).unwrap();
+/// let params = RestrictedUpdateParams { gamma: 1.0, epsilon: 0.5 };
+/// let update = restricted_update(&Gaussian, &dvector![0.0, 1.0], &trajectories, &params).unwrap();
 /// assert_eq!(update.theta, dvector![1.0, 1.0]);
 /// ```
 pub fn restricted_update<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,
     trajectories: &[Trajectory<P::State, P::Action, T>],
-    gamma: T,
-    epsilon: T,
+    params: &RestrictedUpdateParams<T>,
 ) -> Result<RestrictedUpdate<T>> {
-    check_positive(epsilon, "epsilon")?;
-    let grad = likelihood_ratio_gradient(policy, theta, trajectories, gamma)?.grad;
-    let theta = restricted_step(theta, &grad, epsilon)?;
+    check_positive(params.epsilon, "epsilon")?;
+    let grad = likelihood_ratio_gradient(policy, theta, trajectories, params.gamma)?.grad;
+    let theta = restricted_step(theta, &grad, params.epsilon)?;
     Ok(RestrictedUpdate { grad, theta })
 }

@@ -7,7 +7,7 @@
 //! | [`Solver::PseudoInverse`] | u = F⁺ g (SVD of the symmetric F) | minimum-norm solution for singular F |
 //! | [`Solver::ConjugateGradient`] | (F + λI) u = g, matrix-free CG | footnote 3 |
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{DMatrix, DVector, Dyn, SymmetricEigen};
 
 use crate::cholesky::cholesky_solve;
 use crate::error::{PgError, Result};
@@ -17,7 +17,16 @@ use crate::scalar::{Scalar, check_nonnegative, check_positive, finite_scalar, li
 use crate::tolerance::epsilon;
 
 /// Parameters of the matrix-free conjugate gradient solver.
+///
+/// `#[non_exhaustive]`: build it with [`CgParams::new`] and the `with_*` setters.
+///
+/// ```
+/// use pgoracle::{CgParams, Solver};
+/// let solver = Solver::ConjugateGradient(CgParams::new(10, 1e-10).with_damping(0.1));
+/// # let _ = solver;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct CgParams<T> {
     /// Maximum number of iterations, ≥ 1.
     pub max_iters: usize,
@@ -29,8 +38,36 @@ pub struct CgParams<T> {
     pub strict: bool,
 }
 
+impl<T: Scalar> CgParams<T> {
+    /// At most `max_iters` iterations, stopping at ‖r‖ ≤ tol·‖g‖; no damping, not strict.
+    /// Checked where it is used ([`Solver::check`]).
+    pub fn new(max_iters: usize, tol: T) -> Self {
+        CgParams {
+            max_iters,
+            tol,
+            damping: T::zero(),
+            strict: false,
+        }
+    }
+
+    /// The same parameters with damping λ.
+    #[must_use]
+    pub fn with_damping(self, damping: T) -> Self {
+        CgParams { damping, ..self }
+    }
+
+    /// The same parameters, strict (a missed tolerance is `NoConvergence`) or not.
+    #[must_use]
+    pub fn with_strict(self, strict: bool) -> Self {
+        CgParams { strict, ..self }
+    }
+}
+
 /// How to solve for the natural gradient direction.
+///
+/// `#[non_exhaustive]`: later versions may add solvers; match with a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Solver<T> {
     /// F u = g by Cholesky (LU if Cholesky fails), as the book's `\` on a symmetric matrix.
     /// `SingularFisher` when F is singular to working precision: its smallest eigenvalue is at
@@ -148,17 +185,23 @@ fn max_sweeps(n: usize) -> usize {
     1000 + 100 * n
 }
 
-/// u with F u = g (Solver::Exact). `f` is symmetric positive semidefinite.
-fn solve_exact<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>) -> Result<DVector<T>> {
+/// The symmetric eigendecomposition of F with a bounded number of sweeps (nalgebra's
+/// eigenvalues-only call has no bound, and an unbounded loop is what the oracle must never do).
+/// The exact solver uses only the eigenvalues (issue #20 replaces this test for f32/f64).
+fn symmetric_eigen<T: Scalar>(f: &DMatrix<T>) -> Result<SymmetricEigen<T, Dyn>> {
     let n = f.nrows();
-    let eig = f
-        .clone()
+    f.clone()
         .try_symmetric_eigen(epsilon::<T>(), max_sweeps(n))
         .ok_or_else(|| PgError::NoConvergence {
             iterations: max_sweeps(n),
             detail: "symmetric eigendecomposition of F".into(),
-        })?
-        .eigenvalues;
+        })
+}
+
+/// u with F u = g (Solver::Exact). `f` is symmetric positive semidefinite.
+fn solve_exact<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>) -> Result<DVector<T>> {
+    let n = f.nrows();
+    let eig = symmetric_eigen(f)?.eigenvalues;
     let max = eig.iter().fold(T::zero(), |m, x| m.max(x.abs()));
     let min = eig.iter().fold(max, |m, x| m.min(*x));
     let threshold = lit::<T>(n as f64) * epsilon::<T>() * max;
@@ -208,14 +251,7 @@ fn solve_damped<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, damping: T) -> Result
 /// (dimforge/nalgebra#1172; found by `tests/reference.rs`, regression test
 /// `edge_cases::pseudo_inverse_of_an_all_ones_fisher`).
 fn solve_pseudo_inverse<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, rcond: T) -> Result<DVector<T>> {
-    let n = f.nrows();
-    let eig = f
-        .clone()
-        .try_symmetric_eigen(epsilon::<T>(), max_sweeps(n))
-        .ok_or_else(|| PgError::NoConvergence {
-            iterations: max_sweeps(n),
-            detail: "symmetric eigendecomposition of F".into(),
-        })?;
+    let eig = symmetric_eigen(f)?;
     let sigma_max = eig
         .eigenvalues
         .iter()

@@ -7,7 +7,7 @@ use nalgebra::DVector;
 
 use crate::error::{PgError, Result};
 use crate::policy::Policy;
-use crate::scalar::{Scalar, check_finite};
+use crate::scalar::Scalar;
 
 /// One step (s, a, r) of a trajectory.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -82,9 +82,13 @@ pub fn check_trajectories<T: Scalar, P: Policy<T>>(
             return Err(PgError::empty(format!("trajectories[{i}]")));
         }
         for (k, step) in tau.iter().enumerate() {
-            let field = format!("trajectories[{i}][{k}]");
-            check_finite(step.r, &format!("{field}.r"))?;
-            policy.check_step(&step.s, &step.a, &field)?;
+            // Names are formatted only on error: this runs once per step of every call.
+            if !step.r.is_finite() {
+                return Err(PgError::NonFiniteInput {
+                    field: format!("trajectories[{i}][{k}].r"),
+                });
+            }
+            policy.check_step(&step.s, &step.a, || format!("trajectories[{i}][{k}]"))?;
         }
     }
     Ok(())

@@ -3,8 +3,8 @@
 use nalgebra::DVector;
 
 use crate::error::{PgError, Result};
-use crate::linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch};
-use crate::natural::{NaturalStep, natural_policy_update};
+use crate::linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch_checked};
+use crate::natural::{NaturalStep, natural_policy_update_checked};
 use crate::policy::Policy;
 use crate::scalar::Scalar;
 use crate::solver::Solver;
@@ -31,18 +31,18 @@ pub struct TrustRegionStep<T: Scalar> {
 /// 1. θ′ from the natural policy update (Algorithm 12.4) with the chosen solver;
 /// 2. f(θ′) = surrogate objective (Eq. 12.18), g(θ′) = surrogate constraint (Eq. 12.19), both
 ///    from the same trajectories (no new rollouts);
-/// 3. [`linesearch`] along θ → θ′ (Eq. 12.20), at most `max_steps` shrinks.
+/// 3. [`linesearch`](crate::linesearch()) along θ → θ′ (Eq. 12.20), at most `max_steps` shrinks.
 ///
 /// When no acceptable point is found the update returns θ unchanged and says so in
 /// [`TrustRegionStep::outcome`]; the book's loop would never terminate.
 ///
 /// # Errors
-/// Those of [`natural_policy_update`], [`surrogate_objective`] and [`LinesearchParams::check`].
+/// Those of [`natural_policy_update`](crate::natural_policy_update), [`surrogate_objective`] and [`LinesearchParams::check`].
 ///
 /// ```
 /// use pgoracle::book::{example_12_1_theta, example_12_1_trajectories};
 /// use pgoracle::{Gaussian, LinesearchOutcome, LinesearchParams, Solver, trust_region_update};
-/// let params = LinesearchParams { epsilon: 0.1, alpha: 0.5, max_steps: 100 };
+/// let params = LinesearchParams::new(0.1).with_alpha(0.5).with_max_steps(100);
 /// let step = trust_region_update(
 ///     &Gaussian, &example_12_1_theta::<f64>(), &example_12_1_trajectories(), 1.0, &params, &Solver::Exact,
 /// )
@@ -60,9 +60,12 @@ pub fn trust_region_update<T: Scalar, P: Policy<T>>(
     params: &LinesearchParams<T>,
     solver: &Solver<T>,
 ) -> Result<TrustRegionStep<T>> {
+    // Every parameter is checked once, here; the natural step and the line search below take
+    // them as checked.
     params.check()?;
+    solver.check()?;
     let natural =
-        natural_policy_update(policy, theta, trajectories, gamma, params.epsilon, solver)?;
+        natural_policy_update_checked(policy, theta, trajectories, gamma, params.epsilon, solver)?;
     let f_theta = surrogate_objective(policy, theta, theta, trajectories, gamma)?;
     let evaluate = |candidate: &DVector<T>| -> Result<Option<SurrogateValues<T>>> {
         if policy.check_theta(candidate, "theta_prime").is_err() {
@@ -79,7 +82,7 @@ pub fn trust_region_update<T: Scalar, P: Policy<T>>(
             Err(e) => Err(e),
         }
     };
-    let outcome = linesearch(f_theta, theta, &natural.theta, params, evaluate)?;
+    let outcome = linesearch_checked(f_theta, theta, &natural.theta, params, evaluate)?;
     let result = match &outcome {
         LinesearchOutcome::Accepted {
             theta: accepted, ..

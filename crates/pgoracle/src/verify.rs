@@ -7,12 +7,25 @@ use crate::book::{
     EXAMPLE_12_1_ALPHA, EXAMPLE_12_1_EPSILON, EXAMPLE_12_1_GAMMA, EXERCISE_12_3_STATES,
     example_12_1_theta, example_12_1_trajectories, exercise_12_3_row,
 };
-use crate::error::{PgError, Result};
+use crate::error::PgError;
 use crate::linesearch::{LinesearchOutcome, LinesearchParams};
 use crate::scalar::{Scalar, lit};
 use crate::solver::Solver;
 use crate::tolerance::Tolerance;
 use crate::{Gaussian, fisher, kl_categorical, likelihood_ratio_gradient, trust_region_update};
+
+/// Why the worked values could not be recomputed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// A computation of the chapter returned an error (none does for the book's data).
+    #[error(transparent)]
+    Computation(#[from] PgError),
+    /// The book's data did not behave as the chapter says (an exact solve without its
+    /// matrix, a line search with no acceptable point, a singular Example 12.1 Fisher matrix):
+    /// a defect of pgoracle, not of the input.
+    #[error("internal invariant broken: {0}")]
+    Invariant(&'static str),
+}
 
 /// One printed value of the chapter and its recomputation.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,8 +111,10 @@ fn push_scalar<T: Scalar>(
 /// Recomputes every worked value of the chapter in precision `T`.
 ///
 /// # Errors
-/// Any error of the underlying computations (none occurs for the book's data).
-pub fn worked_values<T: Scalar>() -> Result<Vec<WorkedValue<T>>> {
+/// [`VerifyError::Computation`] for an error of the underlying computations and
+/// [`VerifyError::Invariant`] when the book's data does not behave as the chapter says;
+/// neither occurs.
+pub fn worked_values<T: Scalar>() -> std::result::Result<Vec<WorkedValue<T>>, VerifyError> {
     let mut out = Vec::new();
     let ex = "Example 12.1";
     let theta = example_12_1_theta::<T>();
@@ -117,11 +132,9 @@ pub fn worked_values<T: Scalar>() -> Result<Vec<WorkedValue<T>>> {
         &f2,
     );
 
-    let params = LinesearchParams {
-        epsilon: lit::<T>(EXAMPLE_12_1_EPSILON),
-        alpha: lit::<T>(EXAMPLE_12_1_ALPHA),
-        max_steps: 100,
-    };
+    let params = LinesearchParams::new(lit::<T>(EXAMPLE_12_1_EPSILON))
+        .with_alpha(lit::<T>(EXAMPLE_12_1_ALPHA))
+        .with_max_steps(100);
     let step = trust_region_update(
         &Gaussian,
         &theta,
@@ -130,13 +143,9 @@ pub fn worked_values<T: Scalar>() -> Result<Vec<WorkedValue<T>>> {
         &params,
         &Solver::Exact,
     )?;
-    let f = step
-        .natural
-        .fisher
-        .clone()
-        .ok_or_else(|| PgError::SingularFisher {
-            reason: "the exact solver returned no matrix".into(),
-        })?;
+    let f = step.natural.fisher.clone().ok_or(VerifyError::Invariant(
+        "the exact solver returned no Fisher matrix",
+    ))?;
     push_matrix(&mut out, ex, "F", [[2.030, 1.020], [1.019, 29.529]], &f);
     if let Some(v) = out.iter_mut().find(|v| v.quantity == "F[2,1]") {
         v.corrected = Some(1.020);
@@ -164,13 +173,15 @@ pub fn worked_values<T: Scalar>() -> Result<Vec<WorkedValue<T>>> {
     push_scalar(&mut out, ex, "θ′[1]", 0.314, 3, step.natural.theta[0]);
     push_scalar(&mut out, ex, "θ′[2]", 1.0, 0, step.natural.theta[1]);
     push_scalar(&mut out, ex, "f(θ, θ)", 1.485, 3, step.f_theta);
-    let (shrinks, accepted_values) = match &step.outcome {
-        LinesearchOutcome::Accepted { steps, values, .. } => (*steps, Some(*values)),
-        LinesearchOutcome::Exhausted { steps, .. } => (*steps, None),
+    let shrinks = step.outcome.steps();
+    let values = match &step.outcome {
+        LinesearchOutcome::Accepted { values, .. } => *values,
+        _ => {
+            return Err(VerifyError::Invariant(
+                "Example 12.1's line search found no acceptable point",
+            ));
+        }
     };
-    let values = accepted_values.ok_or_else(|| PgError::NonFiniteResult {
-        field: "Example 12.1 line search found no acceptable point".into(),
-    })?;
     push_scalar(&mut out, ex, "f(θ, θ′)", 2.110, 3, values.f);
     push_scalar(&mut out, ex, "g(θ, θ′)", 0.049, 3, values.g);
     push_scalar(
@@ -182,9 +193,9 @@ pub fn worked_values<T: Scalar>() -> Result<Vec<WorkedValue<T>>> {
         lit(shrinks as f64),
     );
 
-    let inverse = f.try_inverse().ok_or_else(|| PgError::SingularFisher {
-        reason: "Example 12.1's Fisher matrix has no inverse".into(),
-    })?;
+    let inverse = f.try_inverse().ok_or(VerifyError::Invariant(
+        "Example 12.1's Fisher matrix has no inverse",
+    ))?;
     push_matrix(
         &mut out,
         "Exercise 12.2",

@@ -71,11 +71,9 @@ macro_rules! book_values_in {
             fn example_12_1_surrogates_and_line_search() {
                 let theta = example_12_1_theta::<$t>();
                 let trajectories = example_12_1_trajectories::<$t>();
-                let params = LinesearchParams {
-                    epsilon: 0.1,
-                    alpha: 0.5,
-                    max_steps: 100,
-                };
+                let params = LinesearchParams::new(0.1)
+                    .with_alpha(0.5)
+                    .with_max_steps(100);
                 let step = trust_region_update(
                     &Gaussian,
                     &theta,

@@ -59,12 +59,11 @@ fn conjugate_gradient_never_allocates_an_n_by_n_matrix() {
     let _serial = SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let cg = Solver::ConjugateGradient(CgParams {
-        max_iters: 50,
-        tol: 1e-10,
-        damping: 1e-3,
-        strict: false,
-    });
+    let cg = Solver::ConjugateGradient(
+        CgParams::new(50, 1e-10)
+            .with_damping(1e-3)
+            .with_strict(false),
+    );
     let theta = DVector::zeros(N);
     for m in [10, 1000] {
         let (scores, grads) = inputs::scores_and_grads(N, m);

@@ -2,6 +2,7 @@
 //! reward-to-go with zero (book-code-notes §1; the OCR prints `r_togo > θ`).
 
 use nalgebra::{DVector, dvector};
+use pgoracle::ClampedUpdateParams;
 use pgoracle::{
     Gaussian, Step, clamped_gradient, clamped_objective, clamped_update, is_clamped,
     likelihood_ratio, surrogate_objective,
@@ -138,7 +139,18 @@ fn clamped_objective_is_the_lower_bound_and_continuous_at_the_boundary() {
 fn clamped_update_with_no_iterations_returns_theta() {
     let (trajectories, theta, _) = one_step(1.0);
     assert_eq!(
-        clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 0.1, 0).unwrap(),
+        clamped_update(
+            &Gaussian,
+            &theta,
+            &trajectories,
+            &ClampedUpdateParams {
+                gamma: 1.0,
+                epsilon: 0.2,
+                alpha: 0.1,
+                k_max: 0
+            }
+        )
+        .unwrap(),
         theta
     );
 }
@@ -148,7 +160,18 @@ fn clamped_update_first_iteration_is_a_reward_to_go_gradient_step() {
     // At θ′ = θ every ratio is 1 (never clamped), so the first iteration adds
     // α·mean ∇log π(a_k)·R(τ,k). For N(0, 1) at a = 0.3: ∇log π = [0.3, 0.09 − 1].
     let (trajectories, theta, _) = one_step(2.0);
-    let theta1 = clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 0.1, 1).unwrap();
+    let theta1 = clamped_update(
+        &Gaussian,
+        &theta,
+        &trajectories,
+        &ClampedUpdateParams {
+            gamma: 1.0,
+            epsilon: 0.2,
+            alpha: 0.1,
+            k_max: 1,
+        },
+    )
+    .unwrap();
     let expected = dvector![0.0 + 0.1 * 0.3 * 2.0, 1.0 + 0.1 * (0.09 - 1.0) * 2.0];
     assert!((theta1 - expected).amax() < 1e-15);
 }
@@ -160,7 +183,17 @@ fn clamped_parameters_are_checked() {
         let r = clamped_gradient(&Gaussian, &theta, &theta_prime, &trajectories, 1.0, eps);
         assert_eq!(r.unwrap_err().kind(), "InvalidParameter");
     }
-    let r = clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 0.0, 3);
+    let r = clamped_update(
+        &Gaussian,
+        &theta,
+        &trajectories,
+        &ClampedUpdateParams {
+            gamma: 1.0,
+            epsilon: 0.2,
+            alpha: 0.0,
+            k_max: 3,
+        },
+    );
     assert_eq!(r.unwrap_err().kind(), "InvalidParameter");
 }
 
@@ -171,8 +204,29 @@ fn clamped_update_leaving_the_domain() {
     // 1 − 1.82 < 0. As in the book that iterate is returned, but an iteration evaluated there
     // is an error instead of NaN.
     let (trajectories, theta, _) = one_step(2.0);
-    let once = clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 1.0, 1).unwrap();
+    let once = clamped_update(
+        &Gaussian,
+        &theta,
+        &trajectories,
+        &ClampedUpdateParams {
+            gamma: 1.0,
+            epsilon: 0.2,
+            alpha: 1.0,
+            k_max: 1,
+        },
+    )
+    .unwrap();
     assert!((once[1] - (1.0 - 1.82)).abs() < 1e-15);
-    let twice = clamped_update(&Gaussian, &theta, &trajectories, 1.0, 0.2, 1.0, 2);
+    let twice = clamped_update(
+        &Gaussian,
+        &theta,
+        &trajectories,
+        &ClampedUpdateParams {
+            gamma: 1.0,
+            epsilon: 0.2,
+            alpha: 1.0,
+            k_max: 2,
+        },
+    );
     assert_eq!(twice.unwrap_err().kind(), "InvalidParameter");
 }

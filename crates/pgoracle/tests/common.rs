@@ -65,7 +65,12 @@ impl<T: pgoracle::Scalar, P: pgoracle::Policy<T>> pgoracle::Policy<T> for Counti
         self.inner.check_theta(theta, field)
     }
 
-    fn check_step(&self, s: &P::State, a: &P::Action, field: &str) -> pgoracle::Result<()> {
+    fn check_step<F: Fn() -> String>(
+        &self,
+        s: &P::State,
+        a: &P::Action,
+        field: F,
+    ) -> pgoracle::Result<()> {
         self.inner.check_step(s, a, field)
     }
 

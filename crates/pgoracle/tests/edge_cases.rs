@@ -7,6 +7,7 @@ use pgoracle::{
     fisher, gradient_ascent, kl_categorical, kl_gaussian, likelihood_ratio_gradient,
     natural_update, restricted_step, restricted_update, scale_gradient, surrogate_objective,
 };
+use pgoracle::{Normal, RestrictedUpdateParams};
 
 fn kind<T: std::fmt::Debug>(r: Result<T, PgError>) -> &'static str {
     match r {
@@ -265,8 +266,10 @@ fn restricted_update_zero_rewards_is_a_zero_gradient() {
             &Gaussian,
             &dvector![0.0, 1.0],
             &trajectories,
-            1.0,
-            0.1
+            &RestrictedUpdateParams {
+                gamma: 1.0,
+                epsilon: 0.1
+            }
         )),
         "ZeroGradient"
     );
@@ -295,8 +298,32 @@ fn non_positive_sigma_is_invalid_for_both_gaussian_families() {
             )),
             "InvalidParameter"
         );
-        assert_eq!(kind(kl_gaussian(0.0, sigma, 0.0, 1.0)), "InvalidParameter");
-        assert_eq!(kind(kl_gaussian(0.0, 1.0, 0.0, sigma)), "InvalidParameter");
+        assert_eq!(
+            kind(kl_gaussian(
+                &Normal {
+                    mean: 0.0,
+                    std: sigma
+                },
+                &Normal {
+                    mean: 0.0,
+                    std: 1.0
+                }
+            )),
+            "InvalidParameter"
+        );
+        assert_eq!(
+            kind(kl_gaussian(
+                &Normal {
+                    mean: 0.0,
+                    std: 1.0
+                },
+                &Normal {
+                    mean: 0.0,
+                    std: sigma
+                }
+            )),
+            "InvalidParameter"
+        );
     }
 }
 
@@ -415,12 +442,7 @@ fn natural_update_singular_fisher_is_solvable_by_the_other_solvers() {
     for solver in [
         Solver::Damped { damping: 0.1 },
         Solver::PseudoInverse { rcond: 1e-12 },
-        Solver::ConjugateGradient(CgParams {
-            max_iters: 10,
-            tol: 1e-12,
-            damping: 0.0,
-            strict: true,
-        }),
+        Solver::ConjugateGradient(CgParams::new(10, 1e-12).with_damping(0.0).with_strict(true)),
     ] {
         let theta = natural(&scores, &grads, solver).unwrap();
         // The step is along [1, 2] (the only direction F sees): θ′₂ = 2 θ′₁.
@@ -454,21 +476,13 @@ fn natural_update_strict_cg_that_misses_its_tolerance() {
         dvector![0.0, 0.0, 3.0],
     ];
     let grads = vec![dvector![1.0, 1.0, 1.0]; 3];
-    let params = CgParams {
-        max_iters: 1,
-        tol: 1e-14,
-        damping: 0.0,
-        strict: true,
-    };
+    let params = CgParams::new(1, 1e-14).with_damping(0.0).with_strict(true);
     assert_eq!(
         kind(natural(&scores, &grads, Solver::ConjugateGradient(params))),
         "NoConvergence"
     );
     // Not strict: the result after one iteration is returned with its residual.
-    let lenient = CgParams {
-        strict: false,
-        ..params
-    };
+    let lenient = params.with_strict(false);
     let step = natural_update(
         &DVector::zeros(3),
         &grads,
@@ -490,18 +504,8 @@ fn solver_parameters_are_checked() {
         Solver::Damped { damping: 0.0 },
         Solver::Damped { damping: -1.0 },
         Solver::PseudoInverse { rcond: -1.0 },
-        Solver::ConjugateGradient(CgParams {
-            max_iters: 0,
-            tol: 1e-10,
-            damping: 0.0,
-            strict: false,
-        }),
-        Solver::ConjugateGradient(CgParams {
-            max_iters: 5,
-            tol: -1.0,
-            damping: 0.0,
-            strict: false,
-        }),
+        Solver::ConjugateGradient(CgParams::new(0, 1e-10).with_damping(0.0).with_strict(false)),
+        Solver::ConjugateGradient(CgParams::new(5, -1.0).with_damping(0.0).with_strict(false)),
     ] {
         assert_eq!(
             kind(natural(&scores, &grads, solver)),
@@ -620,12 +624,9 @@ fn gaussian_families_have_two_parameters() {
 
 #[test]
 fn cg_accepts_exactly_the_maximum_iteration_count() {
-    let params = CgParams {
-        max_iters: pgoracle::limits::MAX_ITERATIONS,
-        tol: 1e-12,
-        damping: 0.0,
-        strict: true,
-    };
+    let params = CgParams::new(pgoracle::limits::MAX_ITERATIONS, 1e-12)
+        .with_damping(0.0)
+        .with_strict(true);
     let step = natural_update(
         &dvector![0.0],
         &[dvector![2.0]],
@@ -725,12 +726,9 @@ fn cg_stops_at_a_direction_of_zero_curvature() {
     // instead of dividing by zero. gᵀu = 4, θ′ = u·√(2·0.5/4) = [1, 1].
     let scores = [dvector![1.0, 0.0]];
     let grads = [dvector![1.0, 1.0]];
-    let params = CgParams {
-        max_iters: 10,
-        tol: 1e-12,
-        damping: 0.0,
-        strict: false,
-    };
+    let params = CgParams::new(10, 1e-12)
+        .with_damping(0.0)
+        .with_strict(false);
     let step = natural_update(
         &DVector::zeros(2),
         &grads,

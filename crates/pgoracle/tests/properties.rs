@@ -11,6 +11,7 @@ use pgoracle::{
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult, Testable};
 
 use crate::common::{fisher_by_hand, gaussian_surrogates};
+use pgoracle::Normal;
 
 const SEED: u64 = 0x005e_ed12;
 
@@ -287,8 +288,28 @@ fn kl_is_nonnegative_and_zero_only_on_identical_arguments() {
         categorical as fn(Probabilities, Probabilities) -> TestResult,
     );
     fn gaussian(m: Positive, s: Positive, n: Positive, t: Positive) -> bool {
-        let pq = kl_gaussian(m.0, s.0, n.0, t.0).unwrap();
-        let pp = kl_gaussian(m.0, s.0, m.0, s.0).unwrap();
+        let pq = kl_gaussian(
+            &Normal {
+                mean: m.0,
+                std: s.0,
+            },
+            &Normal {
+                mean: n.0,
+                std: t.0,
+            },
+        )
+        .unwrap();
+        let pp = kl_gaussian(
+            &Normal {
+                mean: m.0,
+                std: s.0,
+            },
+            &Normal {
+                mean: m.0,
+                std: s.0,
+            },
+        )
+        .unwrap();
         let policy = Gaussian
             .kl(
                 &DVector::from_vec(vec![m.0, s.0]),
@@ -352,11 +373,9 @@ fn clamped_objective_is_a_lower_bound_and_equal_inside_the_clip_range() {
 #[test]
 fn line_search_terminates_and_accepts_only_feasible_improvements() {
     fn prop(x: Rollouts, eps: Positive, steps: u8) -> TestResult {
-        let params = LinesearchParams {
-            epsilon: eps.0 / 10.0,
-            alpha: 0.5,
-            max_steps: usize::from(steps % 30),
-        };
+        let params = LinesearchParams::new(eps.0 / 10.0)
+            .with_alpha(0.5)
+            .with_max_steps(usize::from(steps % 30));
         // σ ≥ 0.3, actions within 2σ of the mean and a damped solve (F + λI ≻ 0): no error is
         // possible (g = 0 has probability 0), so an error fails the property.
         let step = match trust_region_update(
@@ -391,6 +410,7 @@ fn line_search_terminates_and_accepts_only_feasible_improvements() {
             LinesearchOutcome::Exhausted { steps, .. } => {
                 steps == params.max_steps && step.theta == x.theta
             }
+            _ => false,
         })
     }
     check(300, prop as fn(Rollouts, Positive, u8) -> TestResult);

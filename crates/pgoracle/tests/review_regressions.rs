@@ -9,6 +9,7 @@ use pgoracle::{
 };
 
 use crate::common::Counting;
+use pgoracle::ClampedUpdateParams;
 
 /// A ratio that overflows on a step that is clamped away was an error; the book's code gives
 /// a zero contribution there, and the clamped objective is min(w·R, (1 + ε)R) = 1.2.
@@ -117,11 +118,9 @@ fn line_search_with_unbounded_max_steps_ends() {
     .iter()
     .map(|tau| tau.iter().map(|&(a, r)| Step { s: 0.0, a, r }).collect())
     .collect();
-    let params = LinesearchParams {
-        epsilon: 0.1,
-        alpha: 0.5,
-        max_steps: usize::MAX,
-    };
+    let params = LinesearchParams::new(0.1)
+        .with_alpha(0.5)
+        .with_max_steps(usize::MAX);
     const STEPS: usize = 4;
     const MAX_CANDIDATES: usize = 1077;
     let theta = dvector![0.0, 1.0];
@@ -155,6 +154,7 @@ fn line_search_with_unbounded_max_steps_ends() {
             assert!(steps > 40, "a rounding-level acceptance");
             assert_eq!(candidates, steps + 1);
         }
+        other => panic!("unknown outcome {other:?}"),
     }
 }
 
@@ -179,10 +179,12 @@ fn clamped_update_iteration_limits() {
         &Gaussian,
         &theta,
         &trajectories,
-        1.0,
-        0.2,
-        0.01,
-        1_000_000_000_000,
+        &ClampedUpdateParams {
+            gamma: 1.0,
+            epsilon: 0.2,
+            alpha: 0.01,
+            k_max: 1_000_000_000_000,
+        },
     );
     assert_eq!(too_many.unwrap_err().kind(), "InvalidParameter");
     let (a, alpha) = (0.5f64, 0.01);
@@ -207,8 +209,18 @@ fn clamped_update_iteration_limits() {
     let mut runs = Vec::new();
     for k_max in [1_000_000, 100_000] {
         let policy = Counting::new(Gaussian, evaluations, usize::MAX);
-        let theta_prime =
-            clamped_update(&policy, &theta, &trajectories, 1.0, 0.2, alpha, k_max).unwrap();
+        let theta_prime = clamped_update(
+            &policy,
+            &theta,
+            &trajectories,
+            &ClampedUpdateParams {
+                gamma: 1.0,
+                epsilon: 0.2,
+                alpha,
+                k_max,
+            },
+        )
+        .unwrap();
         assert_eq!(
             policy.log_density_calls.get(),
             evaluations,
@@ -221,12 +233,9 @@ fn clamped_update_iteration_limits() {
         runs[0], runs[1],
         "the iteration reached an exact fixed point"
     );
-    let params = CgParams {
-        max_iters: 1_000_001,
-        tol: 0.0,
-        damping: 0.0,
-        strict: false,
-    };
+    let params = CgParams::new(1_000_001, 0.0)
+        .with_damping(0.0)
+        .with_strict(false);
     let cg = natural_update(
         &DVector::zeros(1),
         &[dvector![1.0]],
@@ -246,12 +255,7 @@ fn explicit_fisher_size_is_limited() {
     )];
     assert_eq!(fisher(&wide).unwrap_err().kind(), "InvalidParameter");
     // The matrix-free solver still works at that size.
-    let params = CgParams {
-        max_iters: 10,
-        tol: 1e-12,
-        damping: 0.1,
-        strict: true,
-    };
+    let params = CgParams::new(10, 1e-12).with_damping(0.1).with_strict(true);
     let step = natural_update(
         &DVector::zeros(wide[0].len()),
         &wide,

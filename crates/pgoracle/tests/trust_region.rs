@@ -24,11 +24,9 @@ fn descending_case() -> Vec<Vec<Step<f64, f64, f64>>> {
 }
 
 fn run(max_steps: usize) -> pgoracle::TrustRegionStep<f64> {
-    let params = LinesearchParams {
-        epsilon: 0.1,
-        alpha: 0.5,
-        max_steps,
-    };
+    let params = LinesearchParams::new(0.1)
+        .with_alpha(0.5)
+        .with_max_steps(max_steps);
     trust_region_update(
         &Gaussian,
         &dvector![0.0, 1.0],
@@ -51,11 +49,9 @@ fn a_line_search_the_book_never_finishes_is_exhausted() {
     let theta = dvector![0.0, 1.0];
     let trajectories = descending_case();
     let policy = Counting::new(Gaussian, usize::MAX, STEPS * (MAX_STEPS + 1));
-    let params = LinesearchParams {
-        epsilon: 0.1,
-        alpha: 0.5,
-        max_steps: MAX_STEPS,
-    };
+    let params = LinesearchParams::new(0.1)
+        .with_alpha(0.5)
+        .with_max_steps(MAX_STEPS);
     let step =
         trust_region_update(&policy, &theta, &trajectories, 1.0, &params, &Solver::Exact).unwrap();
     assert!(
@@ -124,6 +120,7 @@ fn below_the_rounding_floor_strict_improvement_accepts_noise() {
             assert!(values.f - step.f_theta <= 4.0 * f64::EPSILON * step.f_theta.abs());
         }
         LinesearchOutcome::Exhausted { steps, .. } => assert_eq!(*steps, 100),
+        other => panic!("unknown outcome {other:?}"),
     }
 }
 
@@ -132,11 +129,9 @@ fn linesearch_with_a_flat_objective_stops_after_max_steps() {
     // f(θ′) = f(θ) everywhere: strict improvement never holds, the book loops forever.
     let theta = dvector![0.0, 0.0];
     for max_steps in [0, 1, 7, 1000] {
-        let params = LinesearchParams {
-            epsilon: 1.0,
-            alpha: 0.5,
-            max_steps,
-        };
+        let params = LinesearchParams::new(1.0)
+            .with_alpha(0.5)
+            .with_max_steps(max_steps);
         let mut evaluations = 0;
         let outcome = linesearch(0.0, &theta, &dvector![1.0, 1.0], &params, |_| {
             evaluations += 1;
@@ -162,11 +157,9 @@ fn linesearch_shrinks_until_both_conditions_hold() {
     // f improves everywhere, g(θ′) = ‖θ′ − θ‖²: with ε = 0.01 and a start at distance 1,
     // the first candidate within radius 0.1 is 1/16 (after 4 halvings).
     let theta = dvector![0.0];
-    let params = LinesearchParams {
-        epsilon: 0.01,
-        alpha: 0.5,
-        max_steps: 100,
-    };
+    let params = LinesearchParams::new(0.01)
+        .with_alpha(0.5)
+        .with_max_steps(100);
     let outcome = linesearch(0.0, &theta, &dvector![1.0], &params, |c| {
         Ok(Some(SurrogateValues {
             f: 1.0,
@@ -193,11 +186,9 @@ fn linesearch_rejects_candidates_it_cannot_evaluate() {
     // A candidate outside the policy's domain (here: any with θ′ > 0.3) is rejected, not
     // compared as NaN.
     let theta = dvector![0.0];
-    let params = LinesearchParams {
-        epsilon: 1.0,
-        alpha: 0.5,
-        max_steps: 10,
-    };
+    let params = LinesearchParams::new(1.0)
+        .with_alpha(0.5)
+        .with_max_steps(10);
     let outcome = linesearch(0.0, &theta, &dvector![1.0], &params, |c| {
         Ok((c[0] <= 0.3).then_some(SurrogateValues { f: 1.0, g: 0.0 }))
     })
@@ -206,10 +197,7 @@ fn linesearch_rejects_candidates_it_cannot_evaluate() {
         matches!(outcome, LinesearchOutcome::Accepted { steps: 2, .. }),
         "{outcome:?}"
     );
-    let params = LinesearchParams {
-        max_steps: 0,
-        ..params
-    };
+    let params = params.with_max_steps(0);
     let outcome = linesearch(0.0, &theta, &dvector![1.0], &params, |c| {
         Ok((c[0] <= 0.3).then_some(SurrogateValues { f: 1.0, g: 0.0 }))
     })
@@ -238,11 +226,9 @@ fn linesearch_parameters_are_checked() {
         (0.1, 1.5),
         (f64::NAN, 0.5),
     ] {
-        let params = LinesearchParams {
-            epsilon,
-            alpha,
-            max_steps: 3,
-        };
+        let params = LinesearchParams::new(epsilon)
+            .with_alpha(alpha)
+            .with_max_steps(3);
         let r = linesearch(0.0, &theta, &dvector![1.0], &params, |_| Ok(None));
         let kind = r.unwrap_err().kind();
         assert!(
@@ -288,11 +274,9 @@ fn trust_region_step_with_a_negative_sigma_candidate_shrinks_into_the_domain() {
         }],
     ];
     let theta = dvector![0.0, 1.0];
-    let params = LinesearchParams {
-        epsilon: 5.0,
-        alpha: 0.5,
-        max_steps: 50,
-    };
+    let params = LinesearchParams::new(5.0)
+        .with_alpha(0.5)
+        .with_max_steps(50);
     let step = trust_region_update(
         &Gaussian,
         &theta,

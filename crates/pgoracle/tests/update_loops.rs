@@ -43,11 +43,9 @@ fn run_seed(method: &Method, plan: RolloutPlan, seed: u64) -> pgoracle::update_l
 
 fn trust_region() -> Method {
     Method::TrustRegion {
-        params: LinesearchParams {
-            epsilon: 1.0,
-            alpha: 0.5,
-            max_steps: 100,
-        },
+        params: LinesearchParams::new(1.0)
+            .with_alpha(0.5)
+            .with_max_steps(100),
         solver: Solver::Exact,
     }
 }
@@ -383,11 +381,9 @@ fn invalid_inputs_are_errors_before_any_iteration() {
             solver: Solver::Damped { damping: 0.0 },
         },
         Method::TrustRegion {
-            params: LinesearchParams {
-                epsilon: 1.0,
-                alpha: 1.0,
-                max_steps: 10,
-            },
+            params: LinesearchParams::new(1.0)
+                .with_alpha(1.0)
+                .with_max_steps(10),
             solver: Solver::Exact,
         },
         Method::Clamped {

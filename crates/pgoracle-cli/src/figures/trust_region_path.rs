@@ -32,16 +32,16 @@ pub const PLAN: RolloutPlan = RolloutPlan {
 };
 /// ε = 1 (caption); shrink factor α = 0.5 (Section 12.4's typical value); at most 100
 /// shrinks (the oracle's default cap — the book's loop has none).
-pub const LINESEARCH: LinesearchParams<f64> = LinesearchParams {
-    epsilon: 1.0,
-    alpha: 0.5,
-    max_steps: 100,
-};
+pub fn linesearch() -> LinesearchParams<f64> {
+    LinesearchParams::new(1.0)
+        .with_alpha(0.5)
+        .with_max_steps(100)
+}
 
 /// The TRPO update of Figure 12.5: exact solve for the natural direction, as the book's `\`.
 pub fn method() -> Method {
     Method::TrustRegion {
-        params: LINESEARCH,
+        params: linesearch(),
         solver: Solver::Exact,
     }
 }

@@ -5,7 +5,6 @@
 //! | [`Policy::log_density`] | log π_θ(a∣s) | likelihood ratios (Alg. 12.5, 12.6) |
 //! | [`Policy::grad_log_density`] | ∇_θ log π_θ(a∣s) | ∇log p(τ) (Algs. 12.3–12.5) |
 //! | [`Policy::density`] | π_θ(a∣s) | `p(θ, a, s)` (Alg. 12.5, 12.6) |
-//! | [`Policy::grad_density`] | ∇_θ π_θ(a∣s) = π ∇log π | `∇π` of Alg. 12.6 |
 //! | [`Policy::kl`] | D_KL(π_θ(·∣s) ‖ π_θ′(·∣s)) | surrogate constraint (Eq. 12.19) |
 //!
 //! Three families, as in the oracle interface: [`Gaussian`] (Examples 11.3 and 12.1),
@@ -41,7 +40,14 @@ pub trait Policy<T: Scalar> {
     fn check_theta(&self, theta: &DVector<T>, field: &str) -> Result<()>;
 
     /// Checks one step's state and action (finite reals, or indices inside the table).
-    fn check_step(&self, s: &Self::State, a: &Self::Action, field: &str) -> Result<()>;
+    /// `field` names the step (`trajectories[i][k]`); it is called only to build an error,
+    /// so the check costs no formatting on valid input.
+    fn check_step<F: Fn() -> String>(
+        &self,
+        s: &Self::State,
+        a: &Self::Action,
+        field: F,
+    ) -> Result<()>;
 
     /// log π_θ(a | s), after checking θ.
     fn log_density(&self, theta: &DVector<T>, a: &Self::Action, s: &Self::State) -> Result<T>;
@@ -60,18 +66,6 @@ pub trait Policy<T: Scalar> {
     /// π_θ(a | s) = exp log π_θ(a | s) (may underflow to 0 for far-out actions).
     fn density(&self, theta: &DVector<T>, a: &Self::Action, s: &Self::State) -> Result<T> {
         Ok(self.log_density(theta, a, s)?.exp())
-    }
-
-    /// ∇_θ π_θ(a | s) = π_θ(a | s) ∇_θ log π_θ(a | s), the density gradient `∇π` that
-    /// Algorithm 12.6 uses (not the gradient of the log).
-    fn grad_density(
-        &self,
-        theta: &DVector<T>,
-        a: &Self::Action,
-        s: &Self::State,
-    ) -> Result<DVector<T>> {
-        let p = self.density(theta, a, s)?;
-        Ok(self.grad_log_density(theta, a, s)? * p)
     }
 }
 
@@ -111,20 +105,26 @@ impl<T: Scalar, L: LinearMean> Policy<T> for L {
         check_mean_std_theta(theta, field)
     }
 
-    fn check_step(&self, s: &T, a: &T, field: &str) -> Result<()> {
-        check_finite(*s, &format!("{field}.s"))?;
-        check_finite(*a, &format!("{field}.a"))
+    fn check_step<F: Fn() -> String>(&self, s: &T, a: &T, field: F) -> Result<()> {
+        for (x, part) in [(s, "s"), (a, "a")] {
+            if !x.is_finite() {
+                return Err(PgError::NonFiniteInput {
+                    field: format!("{}.{part}", field()),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn log_density(&self, theta: &DVector<T>, a: &T, s: &T) -> Result<T> {
         check_mean_std_theta(theta, "theta")?;
-        self.check_step(s, a, "step")?;
+        self.check_step(s, a, || "step".to_string())?;
         Ok(normal::log_pdf(*a, theta[0] * self.feature(*s), theta[1]))
     }
 
     fn grad_log_density(&self, theta: &DVector<T>, a: &T, s: &T) -> Result<DVector<T>> {
         check_mean_std_theta(theta, "theta")?;
-        self.check_step(s, a, "step")?;
+        self.check_step(s, a, || "step".to_string())?;
         let x = self.feature(*s);
         let (dm, ds) = normal::grad_log_pdf(*a, theta[0] * x, theta[1]);
         finite_result(DVector::from_vec(vec![dm * x, ds]), "grad_log_density")

@@ -95,18 +95,23 @@ impl<T: Scalar> Policy<T> for Softmax {
         check_finite_vec(theta, field)
     }
 
-    fn check_step(&self, s: &usize, a: &usize, field: &str) -> Result<()> {
-        self.check_state(*s, &format!("{field}.s"))?;
-        self.check_action(*a, &format!("{field}.a"))
+    fn check_step<F: Fn() -> String>(&self, s: &usize, a: &usize, field: F) -> Result<()> {
+        if *s >= self.n_states {
+            return self.check_state(*s, &format!("{}.s", field()));
+        }
+        if *a >= self.n_actions {
+            return self.check_action(*a, &format!("{}.a", field()));
+        }
+        Ok(())
     }
 
     fn log_density(&self, theta: &DVector<T>, a: &usize, s: &usize) -> Result<T> {
-        Policy::<T>::check_step(self, s, a, "step")?;
+        Policy::<T>::check_step(self, s, a, || "step".to_string())?;
         Ok(self.log_probs(theta, *s, "theta")?[*a])
     }
 
     fn grad_log_density(&self, theta: &DVector<T>, a: &usize, s: &usize) -> Result<DVector<T>> {
-        Policy::<T>::check_step(self, s, a, "step")?;
+        Policy::<T>::check_step(self, s, a, || "step".to_string())?;
         let log_probs = self.log_probs(theta, *s, "theta")?;
         let mut g = DVector::zeros(self.n_states * self.n_actions);
         for (b, lp) in log_probs.into_iter().enumerate() {

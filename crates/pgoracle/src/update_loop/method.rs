@@ -2,15 +2,15 @@
 
 use nalgebra::DVector;
 
-use crate::clamped::clamped_update;
-use crate::error::{PgError, Result};
-use crate::gradient_ascent::{clip_gradient, gradient_ascent, scale_gradient};
+use crate::clamped::{ClampedUpdateParams, clamped_update};
+use crate::error::Result;
+use crate::gradient_ascent::{check_clip_bounds, clip_gradient, gradient_ascent, scale_gradient};
 use crate::likelihood_ratio::likelihood_ratio_gradient;
 use crate::linesearch::{LinesearchOutcome, LinesearchParams};
 use crate::natural::natural_policy_update;
 use crate::policy::Policy;
-use crate::restricted::restricted_update;
-use crate::scalar::{check_finite, check_nonnegative, check_positive};
+use crate::restricted::{RestrictedUpdateParams, restricted_update};
+use crate::scalar::{check_nonnegative, check_positive};
 use crate::solver::Solver;
 use crate::trajectory::Trajectory;
 use crate::trust_region::trust_region_update;
@@ -110,17 +110,7 @@ impl Method {
                 match transform {
                     GradientTransform::Plain => Ok(()),
                     GradientTransform::Scale { l2_max } => check_nonnegative(*l2_max, "l2_max"),
-                    GradientTransform::Clip { lo, hi } => {
-                        check_finite(*lo, "lo")?;
-                        check_finite(*hi, "hi")?;
-                        if lo > hi {
-                            return Err(PgError::InvalidParameter {
-                                field: "lo".into(),
-                                reason: format!("lower bound {lo} exceeds upper bound {hi}"),
-                            });
-                        }
-                        Ok(())
-                    }
+                    GradientTransform::Clip { lo, hi } => check_clip_bounds(*lo, *hi),
                 }
             }
             Method::Restricted { epsilon } => check_positive(*epsilon, "epsilon"),
@@ -166,9 +156,16 @@ impl Method {
                 };
                 gradient_ascent(theta, &grad, *alpha).map(stepped)
             }
-            Method::Restricted { epsilon } => {
-                restricted_update(policy, theta, taus, gamma, *epsilon).map(|u| stepped(u.theta))
-            }
+            Method::Restricted { epsilon } => restricted_update(
+                policy,
+                theta,
+                taus,
+                &RestrictedUpdateParams {
+                    gamma,
+                    epsilon: *epsilon,
+                },
+            )
+            .map(|u| stepped(u.theta)),
             Method::Natural { epsilon, solver } => {
                 natural_policy_update(policy, theta, taus, gamma, *epsilon, solver)
                     .map(|u| stepped(u.theta))
@@ -189,7 +186,18 @@ impl Method {
                 epsilon,
                 alpha,
                 k_max,
-            } => clamped_update(policy, theta, taus, gamma, *epsilon, *alpha, *k_max).map(stepped),
+            } => clamped_update(
+                policy,
+                theta,
+                taus,
+                &ClampedUpdateParams {
+                    gamma,
+                    epsilon: *epsilon,
+                    alpha: *alpha,
+                    k_max: *k_max,
+                },
+            )
+            .map(stepped),
         }
     }
 }
