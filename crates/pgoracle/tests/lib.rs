@@ -3,6 +3,8 @@
 //! `tests/cg_memory.rs` is a crate of its own: its counting global allocator would count
 //! every other test's allocations too.
 
+mod accuracy_policies;
+mod accuracy_steps;
 mod book_values;
 mod clamped;
 mod common;
