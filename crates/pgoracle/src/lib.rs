@@ -35,6 +35,7 @@
 pub mod book;
 mod cholesky;
 pub mod clamped;
+pub mod compensated;
 pub mod error;
 pub mod fisher;
 pub mod gradient_ascent;

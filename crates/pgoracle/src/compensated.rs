@@ -1,0 +1,179 @@
+//! Error-free transformations and compensated sums (issue #16): the building blocks that keep
+//! pgoracle's results within a few ulps of the exact value of the exact inputs where a naive
+//! formula cancels.
+//!
+//! | item | exact identity | reference |
+//! |---|---|---|
+//! | [`two_sum`] | a + b = s + e exactly, s = fl(a + b) | Knuth, TAOCP vol. 2, §4.2.2 |
+//! | [`two_prod`] | a·b = p + e exactly, p = fl(a·b) (one fma) | Ogita, Rump, Oishi 2005, Alg. 3.3 |
+//! | [`CompensatedSum`] | Σ xᵢ with error ≤ u·\|Σ xᵢ\| + γ²ₙ Σ\|xᵢ\| | Neumaier 1974; Ogita–Rump–Oishi Sum2 |
+//! | [`dot2`] | Σ xᵢyᵢ with error ≤ u·\|Σ\| + γ²ₙ Σ\|xᵢyᵢ\| | Ogita–Rump–Oishi 2005, Dot2 |
+//! | [`exp_m1_minus`] | φ(x) = eˣ − 1 − x ≥ 0 without cancellation | Taylor series / expm1 |
+//!
+//! Each is generic over [`Scalar`], so it runs in f32, f64 and num-dual's dual numbers. On a
+//! dual number the derivative travels in the leading part (`s`, `p`); the error terms carry
+//! the rounding of the real part only, which is what the compensation needs.
+
+use nalgebra::DVector;
+
+use crate::scalar::{Scalar, lit};
+
+/// (s, e) with s = fl(a + b) and a + b = s + e exactly (Knuth's branch-free TwoSum).
+pub fn two_sum<T: Scalar>(a: T, b: T) -> (T, T) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+/// (p, e) with p = fl(a·b) and a·b = p + e exactly, unless a·b under- or overflows
+/// (TwoProduct with one fused multiply-add).
+pub fn two_prod<T: Scalar>(a: T, b: T) -> (T, T) {
+    let p = a * b;
+    (p, a.mul_add(b, -p))
+}
+
+/// A running sum with Neumaier's compensation: the result is the rounded exact sum up to a
+/// second-order term, |ŝ − Σxᵢ| ≤ u·|Σxᵢ| + γ²ₙ·Σ|xᵢ| (Ogita, Rump, Oishi 2005, Prop. 4.5,
+/// γₙ = nu/(1 − nu)), where naive summation has γₙ₋₁·Σ|xᵢ|.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompensatedSum<T> {
+    sum: T,
+    compensation: T,
+}
+
+impl<T: Scalar> Default for CompensatedSum<T> {
+    fn default() -> Self {
+        CompensatedSum {
+            sum: T::zero(),
+            compensation: T::zero(),
+        }
+    }
+}
+
+impl<T: Scalar> CompensatedSum<T> {
+    /// Adds x.
+    pub fn add(&mut self, x: T) {
+        let (s, e) = two_sum(self.sum, x);
+        self.sum = s;
+        self.compensation += e;
+    }
+
+    /// Adds x + y given as an unevaluated pair (x the leading part).
+    pub fn add_pair(&mut self, x: T, y: T) {
+        self.add(x);
+        self.compensation += y;
+    }
+
+    /// The compensated total.
+    pub fn total(&self) -> T {
+        self.sum + self.compensation
+    }
+}
+
+impl<T: Scalar> FromIterator<T> for CompensatedSum<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut acc = CompensatedSum::default();
+        for x in iter {
+            acc.add(x);
+        }
+        acc
+    }
+}
+
+/// Σ xᵢyᵢ as if computed in twice the working precision, then rounded (Dot2 of Ogita, Rump
+/// and Oishi): |err| ≤ u·|Σ xᵢyᵢ| + γ²ₙ·Σ|xᵢyᵢ|. The vectors have the same length (the
+/// callers check it).
+pub fn dot2<T: Scalar>(x: &DVector<T>, y: &DVector<T>) -> T {
+    let mut acc = CompensatedSum::default();
+    for (a, b) in x.iter().zip(y.iter()) {
+        let (p, e) = two_prod(*a, *b);
+        acc.add_pair(p, e);
+    }
+    acc.total()
+}
+
+/// φ(x) = eˣ − 1 − x ≥ 0, to a few ulps for every x where it is finite: a Taylor series on
+/// [−1, 2] (x²·Σ_{k≥2} x^{k−2}/k!, Horner with fused multiply-adds, 26 terms: the remainder is
+/// below 2⁻⁶⁰ relative there), eˣ + (−1 − x) below −1 (two non-negative terms), and
+/// expm1(x) − x above 2 (the cancellation factor is below 1.9).
+pub fn exp_m1_minus<T: Scalar>(x: T) -> T {
+    if x < -T::one() {
+        return x.exp() + (-T::one() - x);
+    }
+    if x > lit::<T>(2.0) {
+        return x.exp_m1() - x;
+    }
+    // Horner for P(x) = Σ_{k=2}^{27} x^{k−2}/k!, from the highest term down.
+    let mut poly = T::zero();
+    for k in (2..=27).rev() {
+        poly = poly.mul_add(x, T::one() / factorial::<T>(k));
+    }
+    // (x·P)·x keeps x² from underflowing for |x| < 1e-154 while φ(x) ≈ x²/2 is representable.
+    (x * poly) * x
+}
+
+/// k! in `T` (exact in f64 up to 22!, correctly rounded products beyond).
+fn factorial<T: Scalar>(k: u32) -> T {
+    (2..=k).fold(T::one(), |acc, j| acc * lit::<T>(f64::from(j)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_sum_and_two_prod_are_exact() {
+        // 1 + 2⁻⁶⁰ rounds to 1; the error term holds the 2⁻⁶⁰.
+        let tiny = 2f64.powi(-60);
+        assert_eq!(two_sum(1.0, tiny), (1.0, tiny));
+        assert_eq!(two_sum(tiny, 1.0), (1.0, tiny));
+        // (1 + 2⁻³⁰)² = 1 + 2⁻²⁹ + 2⁻⁶⁰: the product keeps 1 + 2⁻²⁹, the error 2⁻⁶⁰.
+        let a = 1.0 + 2f64.powi(-30);
+        assert_eq!(two_prod(a, a), (1.0 + 2f64.powi(-29), tiny));
+    }
+
+    #[test]
+    fn compensated_sum_recovers_what_naive_summation_loses() {
+        // 1e16 + 1 − 1e16: naive summation gives 0 (1e16 + 1 rounds to 1e16), the exact sum is 1.
+        let xs = [1e16, 1.0, -1e16];
+        assert_eq!(xs.iter().sum::<f64>(), 0.0);
+        assert_eq!(xs.into_iter().collect::<CompensatedSum<f64>>().total(), 1.0);
+        // −1 + 1e16 + 1 − 1e16 = 0 exactly.
+        let ys = [-1.0, 1e16, 1.0, -1e16];
+        assert_eq!(ys.into_iter().collect::<CompensatedSum<f64>>().total(), 0.0);
+    }
+
+    #[test]
+    fn dot2_is_exact_on_a_cancelling_product() {
+        // [1 + 2⁻³⁰, −1]·[1 + 2⁻³⁰, 1 + 2⁻²⁹] = 2⁻⁶⁰ exactly; the naive dot product gives 0.
+        let a = 1.0 + 2f64.powi(-30);
+        let x = DVector::from_vec(vec![a, -1.0]);
+        let y = DVector::from_vec(vec![a, 1.0 + 2f64.powi(-29)]);
+        assert_eq!(x.dot(&y), 0.0);
+        assert_eq!(dot2(&x, &y), 2f64.powi(-60));
+    }
+
+    #[test]
+    fn phi_matches_its_series_and_closed_forms() {
+        // φ(x) = x²/2 + x³/6 + x⁴/24 + … : at x = 1e-8 the first two terms decide the double.
+        let x: f64 = 1e-8;
+        let series = x * x / 2.0 + x * x * x / 6.0;
+        assert!((exp_m1_minus(x) - series).abs() <= 2.0 * f64::EPSILON * series);
+        // φ(1) = e − 2, φ(−2) = e⁻² + 1, φ(3) = e³ − 4, each with a few ulps.
+        for (x, exact) in [
+            (0.5f64, 0.5f64.exp_m1() - 0.5),
+            (1.0, std::f64::consts::E - 2.0),
+            (-2.0, (-2.0f64).exp() + 1.0),
+            (3.0, 3.0f64.exp() - 4.0),
+        ] {
+            assert!(
+                (exp_m1_minus(x) - exact).abs() <= 4.0 * f64::EPSILON * exact,
+                "φ({x})"
+            );
+        }
+        // Below 1e-154 x² alone would underflow; φ(x) ≈ x²/2 = 5e-321 is still representable.
+        let x: f64 = 1e-160;
+        assert!(exp_m1_minus(x) > 0.0);
+        assert_eq!(exp_m1_minus(0.0), 0.0);
+    }
+}
