@@ -22,20 +22,20 @@ for group in $groups; do
   case $group in
     a) # The numerical core and the binary's glue, against the whole suite.
       cargo mutants "${common[@]}" -o "$out/a" --in-diff "$out/scope.diff" \
-        --exclude 'crates/pgoracle-cli/src/figures/**' --exclude 'crates/pgoracle-oracle/src/**' --exclude 'crates/pgoracle/src/problem/**' \
-        --exclude 'crates/pgoracle/src/simulate/**' --exclude 'crates/pgoracle/src/update_loop/**' \
-        --exclude crates/pgoracle/src/policy/gaussian.rs --exclude crates/pgoracle/src/policy/linear_gaussian.rs || true ;;
+        --exclude 'src/figures/**' --exclude 'src/oracle/**' --exclude 'src/problem/**' \
+        --exclude 'src/simulate/**' --exclude 'src/update_loop/**' \
+        --exclude src/policy/gaussian.rs --exclude src/policy/linear_gaussian.rs || true ;;
     b) # Figures, against the figure tests (which compare with docs/figures byte for byte) and
        # the unit tests of the drawing helpers (plot.rs, progress.rs).
-      cargo mutants "${common[@]}" -o "$out/b" --file 'crates/pgoracle-cli/src/figures/**' -- --lib --test figures || true ;;
+      cargo mutants "${common[@]}" -o "$out/b" --file 'src/figures/**' -- --lib --test figures || true ;;
     c) # The JSON oracle, against the interface tests.
-      cargo mutants "${common[@]}" -o "$out/c" --file 'crates/pgoracle-oracle/src/**' \
+      cargo mutants "${common[@]}" -o "$out/c" --file 'src/oracle/**' \
         -- --test cli --test golden --test compare --test layout --test reference \
            --test fuzz_replay --test fuzz_regressions || true ;;
     d) # Problems, update loops and simulation, against the tests that run them.
-      cargo mutants "${common[@]}" -o "$out/d" --file 'crates/pgoracle/src/problem/**' --file 'crates/pgoracle/src/simulate/**' \
-        --file 'crates/pgoracle/src/update_loop/**' --file crates/pgoracle/src/policy/gaussian.rs \
-        --file crates/pgoracle/src/policy/linear_gaussian.rs \
+      cargo mutants "${common[@]}" -o "$out/d" --file 'src/problem/**' --file 'src/simulate/**' \
+        --file 'src/update_loop/**' --file src/policy/gaussian.rs \
+        --file src/policy/linear_gaussian.rs \
         -- --test update_loops --test simulate --test figures || true ;;
     *) echo "unknown group $group" >&2; exit 2 ;;
   esac

@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 empty_tree=$(git hash-object -t tree /dev/null)
 git diff "$empty_tree" HEAD -- \
-  crates/pgoracle/src/book.rs crates/pgoracle/src/cholesky.rs crates/pgoracle/src/error.rs crates/pgoracle/src/lib.rs crates/pgoracle/src/limits.rs crates/pgoracle-cli/src/main.rs crates/pgoracle/src/scalar.rs \
-  crates/pgoracle/src/tolerance.rs crates/pgoracle/src/verify.rs crates/pgoracle/src/policy/gaussian.rs crates/pgoracle/src/policy/linear_gaussian.rs \
+  src/book.rs src/cholesky.rs src/error.rs src/lib.rs src/limits.rs src/main.rs src/scalar.rs \
+  src/tolerance.rs src/verify.rs src/policy/gaussian.rs src/policy/linear_gaussian.rs \
   src/figures src/oracle src/problem src/simulate src/update_loop
 git diff 81203cd HEAD -- \
-  crates/pgoracle/src/fisher.rs crates/pgoracle/src/gradient_ascent.rs crates/pgoracle/src/linesearch.rs crates/pgoracle/src/natural.rs crates/pgoracle/src/solver.rs
+  src/fisher.rs src/gradient_ascent.rs src/linesearch.rs src/natural.rs src/solver.rs
