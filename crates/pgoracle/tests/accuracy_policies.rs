@@ -10,9 +10,8 @@
 
 use nalgebra::dvector;
 use pgoracle::{
-    Gaussian, LinearGaussian, LinesearchOutcome, LinesearchParams, Normal, Policy, Softmax,
-    Solver, Step, clamped_gradient, kl_categorical, kl_gaussian, likelihood_ratio,
-    trust_region_update,
+    Gaussian, LinearGaussian, LinesearchOutcome, LinesearchParams, Normal, Policy, Softmax, Solver,
+    Step, clamped_gradient, kl_categorical, kl_gaussian, likelihood_ratio, trust_region_update,
 };
 
 /// |got − exact| ≤ ulps·ε·|exact| in f64.
@@ -74,9 +73,18 @@ fn item1_softmax_kl_at_the_trust_region_candidates() {
     //   7.38879611389716820304857432849e-18, 1.84719903125596777822985904916e-18,
     //   4.61799758161701410866733317276e-19
     for (candidate, exact) in [
-        ([2.000000005931854, -5.931854090796565e-09], 7.388796113897168e-18),
-        ([2.000000002965927, -2.9659270453982824e-09], 1.8471990312559677e-18),
-        ([2.0000000014829635, -1.4829635226991412e-09], 4.617997581617014e-19),
+        (
+            [2.000000005931854, -5.931854090796565e-09],
+            7.388796113897168e-18,
+        ),
+        (
+            [2.000000002965927, -2.9659270453982824e-09],
+            1.8471990312559677e-18,
+        ),
+        (
+            [2.0000000014829635, -1.4829635226991412e-09],
+            4.617997581617014e-19,
+        ),
     ] {
         let got = softmax_kl(&[2.0, 0.0], &candidate);
         assert_ulps("trust region g", got, exact, ULPS);
@@ -90,7 +98,11 @@ fn item1_softmax_kl_at_the_trust_region_candidates() {
 #[test]
 fn item1_trust_region_accepts_after_two_shrinks_as_exact_arithmetic_does() {
     let table = Softmax::new(1, 2).unwrap();
-    let trajectories = vec![vec![Step { s: 0, a: 0, r: 1.0f64 }]];
+    let trajectories = vec![vec![Step {
+        s: 0,
+        a: 0,
+        r: 1.0f64,
+    }]];
     let params = LinesearchParams::new(1e-18)
         .with_alpha(0.5)
         .with_max_steps(10);
@@ -110,7 +122,11 @@ fn item1_trust_region_accepts_after_two_shrinks_as_exact_arithmetic_does() {
     // Exact arithmetic: 4.6179975596508197e-19 (mpmath). The candidate is rounded to f64, and
     // θ′ − θ ≈ 1.5e-9 with |θ′| ≈ 2 moves g by up to 2·ulp(2)/1.5e-9 ≈ 6e-7 relative.
     let exact: f64 = 4.617997559650819e-19;
-    assert!(((values.g - exact) / exact).abs() < 2e-6, "g = {:e}", values.g);
+    assert!(
+        ((values.g - exact) / exact).abs() < 2e-6,
+        "g = {:e}",
+        values.g
+    );
 }
 
 // ---- Item 2: softmax score and likelihood ratio for near-certain actions -------------------
@@ -121,7 +137,9 @@ fn item2_softmax_score_of_a_near_certain_action() {
     // mpmath 100 digits, tools/reference/accuracy_refs.py: 9.35762296883929895383956265328e-14
     let exact = 9.357622968839299e-14;
     let table = Softmax::new(1, 2).unwrap();
-    let g = table.grad_log_density(&dvector![30.0, 0.0], &0, &0).unwrap();
+    let g = table
+        .grad_log_density(&dvector![30.0, 0.0], &0, &0)
+        .unwrap();
     assert_ulps("1 − p₀", g[0], exact, ULPS);
     assert_ulps("−p₁", -g[1], exact, ULPS);
 }
@@ -132,7 +150,9 @@ fn item2_softmax_score_when_one_minus_p_rounds_to_zero() {
     // mpmath 100 digits, tools/reference/accuracy_refs.py: 4.2483542552915889772807209044e-18
     let exact = 4.248354255291589e-18;
     let table = Softmax::new(1, 2).unwrap();
-    let g = table.grad_log_density(&dvector![40.0, 0.0], &0, &0).unwrap();
+    let g = table
+        .grad_log_density(&dvector![40.0, 0.0], &0, &0)
+        .unwrap();
     assert_ulps("1 − p₀", g[0], exact, ULPS);
     assert_ulps("−p₁", -g[1], exact, ULPS);
 }
@@ -144,8 +164,7 @@ fn item2_softmax_likelihood_ratio_of_a_rare_action() {
     // mpmath 100 digits, tools/reference/accuracy_refs.py: 1.00000000010000000000500000322
     let exact = 1.0000000001;
     let table = Softmax::new(1, 2).unwrap();
-    let w = likelihood_ratio(&table, &dvector![40.0, 0.0], &dvector![40.0, 1e-10], &1, &0)
-        .unwrap();
+    let w = likelihood_ratio(&table, &dvector![40.0, 0.0], &dvector![40.0, 1e-10], &1, &0).unwrap();
     assert_ulps("w", w, exact, ULPS);
 }
 
