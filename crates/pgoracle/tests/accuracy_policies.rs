@@ -263,6 +263,7 @@ fn item4_gaussian_kl_of_means_at_plus_and_minus_1e308() {
     assert_ulps("KL", gaussian_kl(-1e308, 1e200, 1e308, 1e200), exact, ULPS);
 }
 
+/// Old: 9.998333558297731e-9 (2434 ulps).
 #[test]
 fn item4_gaussian_kl_at_sigma_prime_1_0001() {
     // mpmath 100 digits, tools/reference/accuracy_refs.py: 9.99833355830313453437165485574e-9
@@ -327,4 +328,218 @@ fn item7_categorical_kl_of_nearly_equal_distributions() {
     )
     .unwrap();
     assert_ulps("KL", got, exact, ULPS);
+}
+
+// ---- Seeded random f32 inputs against f64 evaluations ------------------------------------------
+//
+// No higher precision than f64 is available to the Rust tests, so the randomized check runs the
+// f32 path against an f64 evaluation of the same quantity by other formulas (plain softmax,
+// expm1(e) − e or its Taylor polynomial, the closed forms with ln and squares). On the
+// generated domains (|z| ≤ 1e3, relative gaps ≥ 1e-4) the f64 value's own error is below
+// 1e-9 relative, ≤ 0.01 f32 ulp, so it stands in for the exact value. Each operation gets 300
+// cases; the f32 result must be within 16 f32 ulps (the acceptance bound), or the
+// documented (2K + 1) ulps of the ratio's condition K for the Gaussian likelihood ratio.
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const CASES: usize = 300;
+const F32_ULPS: f64 = 16.0;
+
+fn f32_ulps(got: f32, exact: f64) -> f64 {
+    (f64::from(got) - exact).abs() / exact.abs() / f64::from(f32::EPSILON)
+}
+
+/// φ(e) = eᵉ − 1 − e in f64: a 6-term Taylor polynomial below 1e-3 (truncation < 1e-21
+/// relative), expm1(e) − e above (cancellation < 1e3·u).
+fn phi64(e: f64) -> f64 {
+    if e.abs() < 1e-3 {
+        e * e * (0.5 + e * (1.0 / 6.0 + e * (1.0 / 24.0 + e * (1.0 / 120.0 + e / 720.0))))
+    } else {
+        e.exp_m1() - e
+    }
+}
+
+/// (KL, log w per action) of two softmax rows in f64 from d = θ′ − θ (exact for f32 inputs).
+fn softmax_kl64(theta: &[f32], theta_prime: &[f32]) -> (f64, Vec<f64>) {
+    let th: Vec<f64> = theta.iter().map(|x| f64::from(*x)).collect();
+    let m = th.iter().copied().fold(f64::MIN, f64::max);
+    let t: Vec<f64> = th.iter().map(|x| (x - m).exp()).collect();
+    let z: f64 = t.iter().sum();
+    let d: Vec<f64> = theta_prime
+        .iter()
+        .zip(&th)
+        .map(|(y, x)| f64::from(*y) - x)
+        .collect();
+    let c: f64 = t.iter().zip(&d).map(|(t, d)| t / z * d).sum();
+    let kl = t
+        .iter()
+        .zip(&d)
+        .map(|(t, d)| t / z * phi64(d - c))
+        .sum::<f64>()
+        .ln_1p();
+    (kl, d.iter().map(|d| (d - c) - kl).collect())
+}
+
+fn logits<R: RngExt>(rng: &mut R, n: usize) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(-3.0f32..3.0)).collect()
+}
+
+/// A perturbation of relative size 10^U(−4, 0).
+fn gap<R: RngExt>(rng: &mut R) -> f64 {
+    let sign = if rng.random_range(0..2) == 0 {
+        -1.0
+    } else {
+        1.0
+    };
+    sign * 10f64.powf(rng.random_range(-4.0..0.0))
+}
+
+#[test]
+fn random_f32_softmax_kl_score_and_ratio_match_f64() {
+    let mut rng = ChaCha8Rng::seed_from_u64(16_001);
+    let mut worst = [0.0f64; 3];
+    for case in 0..CASES {
+        let n = [2, 3, 5, 8][case % 4];
+        let mut theta = logits(&mut rng, n);
+        if case % 3 == 0 {
+            theta[0] += rng.random_range(5.0f32..25.0); // a near-certain action
+        }
+        let theta_prime: Vec<f32> = theta.iter().map(|x| x + gap(&mut rng) as f32).collect();
+        let table = Softmax::new(1, n).unwrap();
+        let (t32, tp32) = (
+            nalgebra::DVector::from_vec(theta.clone()),
+            nalgebra::DVector::from_vec(theta_prime.clone()),
+        );
+        let (kl, log_w) = softmax_kl64(&theta, &theta_prime);
+        let got = table.kl(&t32, &tp32, &0).unwrap();
+        worst[0] = worst[0].max(f32_ulps(got, kl));
+        let a = case % n;
+        let w = likelihood_ratio(&table, &t32, &tp32, &a, &0).unwrap();
+        // exp adds |log w|·u, the ratio's own condition.
+        worst[1] = worst[1].max(f32_ulps(w, log_w[a].exp()) / (1.0 + log_w[a].abs()));
+        let th: Vec<f64> = theta.iter().map(|x| f64::from(*x)).collect();
+        let m = th.iter().copied().fold(f64::MIN, f64::max);
+        let z: f64 = th.iter().map(|x| (x - m).exp()).sum();
+        let g = table.grad_log_density(&t32, &a, &0).unwrap();
+        for (b, x) in th.iter().enumerate() {
+            let exact = if b == a {
+                th.iter()
+                    .enumerate()
+                    .filter(|(c, _)| *c != a)
+                    .map(|(_, y)| (y - m).exp())
+                    .sum::<f64>()
+                    / z
+            } else {
+                -(x - m).exp() / z
+            };
+            if exact.abs() > f64::from(f32::MIN_POSITIVE) {
+                worst[2] = worst[2].max(f32_ulps(g[b], exact));
+            }
+        }
+    }
+    eprintln!("f32 softmax KL, w/(1 + |log w|), score: {worst:.3?} f32 ulps");
+    assert!(worst[0] <= F32_ULPS, "softmax KL: {:.3} f32 ulps", worst[0]);
+    assert!(worst[1] <= F32_ULPS, "softmax w: {:.3} f32 ulps", worst[1]);
+    assert!(
+        worst[2] <= F32_ULPS,
+        "softmax score: {:.3} f32 ulps",
+        worst[2]
+    );
+}
+
+#[test]
+fn random_f32_gaussian_kl_and_ratio_match_f64() {
+    let mut rng = ChaCha8Rng::seed_from_u64(16_003);
+    let (mut worst_kl, mut worst_w, mut ratios) = (0.0f64, 0.0f64, 0);
+    for case in 0..CASES {
+        let linear = case % 2 == 1;
+        let x: f32 = if linear {
+            rng.random_range(-30.0f32..30.0)
+        } else {
+            1.0
+        };
+        let sigma = 10f32.powf(rng.random_range(-3.0f32..3.0));
+        let mu = rng.random_range(-3.0f32..3.0);
+        let z_target = rng.random_range(-1e3f32..1e3) * [1e-3f32, 1.0][(case / 2) % 2];
+        // Far-tail actions get parameter moves of ~1/|z|, so that log w stays in range.
+        let reach = 1.0 + f64::from(z_target.abs());
+        let sigma_prime = (f64::from(sigma) * (1.0 + 0.5 * gap(&mut rng) / reach)) as f32;
+        let mu_prime = (f64::from(mu) + gap(&mut rng) * f64::from(sigma) / reach) as f32;
+        let a = mu * x + z_target * sigma;
+        let (theta, theta_prime) = (dvector![mu, sigma], dvector![mu_prime, sigma_prime]);
+        let [m, s, mp, sp, x64, a64] =
+            [mu, sigma, mu_prime, sigma_prime, x, a].map(|v| f64::from(v));
+        // KL = ½ψ + ½z², ψ = φ(2 ln ρ), in f64 (ln ρ relative-accurate by ln_1p near 1).
+        let l = ((s - sp) / sp).ln_1p();
+        let zk = (m - mp) * x64 / sp;
+        let kl = 0.5 * phi64(2.0 * l) + 0.5 * zk * zk;
+        let got = if linear {
+            LinearGaussian.kl(&theta, &theta_prime, &x).unwrap()
+        } else {
+            Gaussian.kl(&theta, &theta_prime, &x).unwrap()
+        };
+        worst_kl = worst_kl.max(f32_ulps(got, kl));
+        // log w = ln(σ/σ′) − ½(z′² − z²): f64 loses z²·u ≤ 1e-10 here.
+        let (z, zp) = ((a64 - m * x64) / s, (a64 - mp * x64) / sp);
+        let log_w = l - 0.5 * (zp * zp - z * z);
+        if log_w.abs() > 80.0 {
+            continue; // w over- or underflows f32
+        }
+        let w = if linear {
+            likelihood_ratio(&LinearGaussian, &theta, &theta_prime, &a, &x).unwrap()
+        } else {
+            likelihood_ratio(&Gaussian, &theta, &theta_prime, &a, &x).unwrap()
+        };
+        ratios += 1;
+        let k = 1.0 + log_w.abs() + (zp - z).abs() * (z.abs() + zp.abs());
+        worst_w = worst_w.max(f32_ulps(w, log_w.exp()) / (2.0 * k + 1.0));
+    }
+    eprintln!(
+        "f32 Gaussian KL {worst_kl:.3} f32 ulps; w {worst_w:.3} of the (2K + 1)-ulp bound over {ratios} ratios"
+    );
+    assert!(ratios >= 200, "only {ratios} ratios in range");
+    assert!(worst_kl <= F32_ULPS, "Gaussian KL: {worst_kl:.3} f32 ulps");
+    assert!(
+        worst_w <= 1.0,
+        "Gaussian w: {worst_w:.3} of the (2K + 1)-ulp bound"
+    );
+}
+
+#[test]
+fn random_f32_categorical_kl_matches_f64() {
+    let mut rng = ChaCha8Rng::seed_from_u64(16_007);
+    let mut worst = 0.0f64;
+    for case in 0..CASES {
+        let n = [2, 3, 4, 10][case % 4];
+        let raw: Vec<f64> = (0..n).map(|_| rng.random_range(0.05..1.0)).collect();
+        let total: f64 = raw.iter().sum();
+        let p: Vec<f32> = raw.iter().map(|x| (x / total) as f32).collect();
+        let q: Vec<f32> = if case % 5 == 4 {
+            let other: Vec<f64> = (0..n).map(|_| rng.random_range(0.05..1.0)).collect();
+            let t: f64 = other.iter().sum();
+            other.iter().map(|x| (x / t) as f32).collect()
+        } else {
+            let qq: Vec<f64> = raw
+                .iter()
+                .map(|x| x * (1.0 + 0.5 * gap(&mut rng)))
+                .collect();
+            let t: f64 = qq.iter().sum();
+            qq.iter().map(|x| (x / t) as f32).collect()
+        };
+        // Σ p ln(p/q) in f64: its rounding, u·Σ|p ln(p/q)|, is ≤ 1e-12 of the KL here.
+        let kl: f64 = p
+            .iter()
+            .zip(&q)
+            .map(|(p, q)| f64::from(*p) * (f64::from(*p) / f64::from(*q)).ln())
+            .sum();
+        let got = kl_categorical(
+            &nalgebra::DVector::from_vec(p),
+            &nalgebra::DVector::from_vec(q),
+        )
+        .unwrap();
+        worst = worst.max(f32_ulps(got, kl));
+    }
+    eprintln!("f32 categorical KL: {worst:.3} f32 ulps");
+    assert!(worst <= F32_ULPS, "categorical KL: {worst:.3} f32 ulps");
 }
