@@ -61,7 +61,9 @@ pub trait Policy<T: Scalar> {
         s: &Self::State,
     ) -> Result<DVector<T>>;
 
-    /// D_KL(π_θ(·|s) ‖ π_θ′(·|s)), after checking θ and θ′.
+    /// D_KL(π_θ(·|s) ‖ π_θ′(·|s)), after checking θ and θ′. The three families evaluate it
+    /// from θ′ − θ as a sum of non-negative terms: never negative, within (8 + n)u (softmax)
+    /// or 8u (Gaussian) of the exact value (issue #16, items 1 and 4).
     fn kl(&self, theta: &DVector<T>, theta_prime: &DVector<T>, s: &Self::State) -> Result<T>;
 
     /// π_θ(a | s) = exp log π_θ(a | s) (may underflow to 0 for far-out actions).
