@@ -129,6 +129,22 @@ fn item1_trust_region_accepts_after_two_shrinks_as_exact_arithmetic_does() {
     );
 }
 
+/// p₁ = e⁻⁸⁰⁰ underflows to 0 while q = [½, ½]: the term p₁·φ(e₁), e₁ ≈ 800, is not negligible
+/// (p₁e^(e₁) ≈ 1), so the KL takes its log-sum-exp form: ln 2 (+ e⁻⁸⁰⁰ terms). And logits
+/// whose difference θ′ − θ overflows fall back to the two log-softmax rows: the KL ≈ 2e308
+/// overflows, `NonFiniteResult`.
+#[test]
+fn item1_softmax_kl_fallbacks_for_underflowing_probabilities_and_overflowing_differences() {
+    let got = softmax_kl(&[0.0, -800.0], &[0.0, 0.0]);
+    assert_ulps("softmax KL", got, std::f64::consts::LN_2, ULPS);
+    let table = Softmax::new(1, 2).unwrap();
+    let kind = table
+        .kl(&dvector![1e308, -1e308], &dvector![-1e308, 1e308], &0)
+        .unwrap_err()
+        .kind();
+    assert_eq!(kind, "NonFiniteResult");
+}
+
 // ---- Item 2: softmax score and likelihood ratio for near-certain actions -------------------
 
 /// Old: 9.2370555648813e-14 (1.3% off).
@@ -468,8 +484,7 @@ fn random_f32_gaussian_kl_and_ratio_match_f64() {
         let mu_prime = (f64::from(mu) + gap(&mut rng) * f64::from(sigma) / reach) as f32;
         let a = mu * x + z_target * sigma;
         let (theta, theta_prime) = (dvector![mu, sigma], dvector![mu_prime, sigma_prime]);
-        let [m, s, mp, sp, x64, a64] =
-            [mu, sigma, mu_prime, sigma_prime, x, a].map(|v| f64::from(v));
+        let [m, s, mp, sp, x64, a64] = [mu, sigma, mu_prime, sigma_prime, x, a].map(f64::from);
         // KL = ½ψ + ½z², ψ = φ(2 ln ρ), in f64 (ln ρ relative-accurate by ln_1p near 1).
         let l = ((s - sp) / sp).ln_1p();
         let zk = (m - mp) * x64 / sp;

@@ -5,7 +5,7 @@ use nalgebra::DVector;
 use super::Policy;
 use crate::compensated::{CompensatedSum, dot2, exp_m1_minus, two_sum};
 use crate::error::{PgError, Result};
-use crate::scalar::{Scalar, check_finite_vec, check_len, finite_scalar};
+use crate::scalar::{Scalar, check_finite_vec, check_len, finite_scalar, smallest_normal};
 
 /// Softmax over `n_actions` logits per state; θ holds `n_states × n_actions` logits,
 /// row-major by state. States and actions are 0-based indices.
@@ -209,10 +209,12 @@ fn kl_and_log_ratio<T: Scalar>(p: &Row<T>, theta_prime: &[T], a: Option<usize>) 
     if !eh.iter().chain(&el).all(|x| x.is_finite()) {
         return kl_of_log_probs(p, theta_prime, a);
     }
+    let ln_z = p.z.ln();
+    let ln_tiny = smallest_normal::<T>().ln();
     let mut sum = CompensatedSum::default();
     for b in 0..n {
-        if probs[b] == T::zero() && eh[b] <= T::zero() {
-            continue; // p_b·φ(e_b) ≤ p_b(1 + |e_b|) underflows with p_b
+        if probs[b] == T::zero() && (p.h[b] - ln_z) + eh[b].max(T::zero()) < ln_tiny {
+            continue; // p_b·φ(e_b) ≤ p_b·max(e^(e_b), 1 + |e_b|) underflows with p_b
         }
         let phi = exp_m1_minus(eh[b]);
         let term = probs[b] * el[b].mul_add(eh[b].exp_m1(), phi);
