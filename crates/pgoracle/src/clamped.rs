@@ -74,7 +74,9 @@ pub fn clamped_objective<T: Scalar, P: Policy<T>>(
 /// mean_τ mean_k [0 if clamped, else ∇π_θ′(a_k | s_k) R(τ,k) / π_θ(a_k | s_k)],
 ///
 /// where "clamped" is [`is_clamped`]. ∇π_θ′/π_θ is evaluated as w ∇log π_θ′ (the same
-/// quantity), so densities that underflow separately still give a finite contribution.
+/// quantity), so densities that underflow separately still give a finite contribution. w is
+/// exp([`Policy::log_ratio`]), formed from θ′ − θ: a far-tail Gaussian action (|z| = 10⁶) no
+/// longer loses u·z² in w, which had flipped clamp decisions (issue #16, item 3).
 ///
 /// # Errors
 /// As [`clamped_objective`].

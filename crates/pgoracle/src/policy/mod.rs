@@ -5,6 +5,7 @@
 //! | [`Policy::log_density`] | log π_θ(a∣s) | likelihood ratios (Alg. 12.5, 12.6) |
 //! | [`Policy::grad_log_density`] | ∇_θ log π_θ(a∣s) | ∇log p(τ) (Algs. 12.3–12.5) |
 //! | [`Policy::density`] | π_θ(a∣s) | `p(θ, a, s)` (Alg. 12.5, 12.6) |
+//! | [`Policy::log_ratio`] | log π_θ′(a∣s) − log π_θ(a∣s) | likelihood ratios w (Eqs. 12.18, 12.22) |
 //! | [`Policy::kl`] | D_KL(π_θ(·∣s) ‖ π_θ′(·∣s)) | surrogate constraint (Eq. 12.19) |
 //!
 //! Three families, as in the oracle interface: [`Gaussian`] (Examples 11.3 and 12.1),
@@ -60,12 +61,41 @@ pub trait Policy<T: Scalar> {
         s: &Self::State,
     ) -> Result<DVector<T>>;
 
-    /// D_KL(π_θ(·|s) ‖ π_θ′(·|s)), after checking θ and θ′.
+    /// D_KL(π_θ(·|s) ‖ π_θ′(·|s)), after checking θ and θ′. The three families evaluate it
+    /// from θ′ − θ as a sum of non-negative terms: never negative, within (8 + n)u (softmax)
+    /// or 8u (Gaussian) of the exact value (issue #16, items 1 and 4).
     fn kl(&self, theta: &DVector<T>, theta_prime: &DVector<T>, s: &Self::State) -> Result<T>;
 
     /// π_θ(a | s) = exp log π_θ(a | s) (may underflow to 0 for far-out actions).
     fn density(&self, theta: &DVector<T>, a: &Self::Action, s: &Self::State) -> Result<T> {
         Ok(self.log_density(theta, a, s)?.exp())
+    }
+
+    /// The log likelihood ratio log w = log π_θ′(a | s) − log π_θ(a | s), after checking θ and
+    /// θ′ (the likelihood ratio w of Eqs. 12.18 and 12.22 is its exponential).
+    ///
+    /// The default subtracts two log-densities, which loses their size times u: ½z²·u for a
+    /// far-tail Gaussian action, |log π|·u for a rare softmax action. [`Gaussian`],
+    /// [`LinearGaussian`] and [`Softmax`] override it with forms built on θ′ − θ, accurate to a
+    /// few ulps of the condition of log w (issue #16, items 2 and 3).
+    ///
+    /// # Errors
+    /// `ZeroProbability` when log π_θ(a | s) = −∞ (π_θ(a | s) = 0 even in log space: the ratio
+    /// is undefined), and the policy's θ and step checks.
+    fn log_ratio(
+        &self,
+        theta: &DVector<T>,
+        theta_prime: &DVector<T>,
+        a: &Self::Action,
+        s: &Self::State,
+    ) -> Result<T> {
+        let log_p = self.log_density(theta, a, s)?;
+        if !log_p.is_finite() {
+            return Err(PgError::ZeroProbability {
+                field: "p(theta, a, s)".into(),
+            });
+        }
+        Ok(self.log_density(theta_prime, a, s)? - log_p)
     }
 }
 
@@ -87,7 +117,10 @@ pub(crate) fn check_mean_std_theta<T: Scalar>(theta: &DVector<T>, field: &str) -
 /// (x(s) = 1) and [`LinearGaussian`] (x(s) = s). Every such family is a [`Policy`] with
 ///
 /// ∇log π = [(a − m) x(s)/σ², ((a − m)² − σ²)/σ³], m = θ₁ x(s), and the closed-form KL of two
-/// normals.
+/// normals, each in the forward-accurate form of `normal.rs` (issue #16, items 3–5): the
+/// score without σ³ or z² overflowing, the KL as ½ψ(σ/σ′) + ½((θ₁ − θ₁′)x/σ′)² with
+/// ψ(ρ) = ρ² − 1 − 2 ln ρ ≥ 0 (≤ 8u relative), and log w = ln(σ/σ′) − ½(z′ − z)(z′ + z) with
+/// z′ − z formed without cancellation.
 pub trait LinearMean {
     /// The feature x(s) that multiplies θ₁ in the mean.
     fn feature<T: Scalar>(&self, s: T) -> T;
@@ -126,8 +159,11 @@ impl<T: Scalar, L: LinearMean> Policy<T> for L {
         check_mean_std_theta(theta, "theta")?;
         self.check_step(s, a, || "step".to_string())?;
         let x = self.feature(*s);
-        let (dm, ds) = normal::grad_log_pdf(*a, theta[0] * x, theta[1]);
-        finite_result(DVector::from_vec(vec![dm * x, ds]), "grad_log_density")
+        let (d_theta1, d_sigma) = normal::grad_log_pdf(*a, theta[0], theta[1], x);
+        finite_result(
+            DVector::from_vec(vec![d_theta1, d_sigma]),
+            "grad_log_density",
+        )
     }
 
     fn kl(&self, theta: &DVector<T>, theta_prime: &DVector<T>, s: &T) -> Result<T> {
@@ -135,7 +171,15 @@ impl<T: Scalar, L: LinearMean> Policy<T> for L {
         check_mean_std_theta(theta_prime, "theta_prime")?;
         check_finite(*s, "s")?;
         let x = self.feature(*s);
-        let kl = normal::kl(theta[0] * x, theta[1], theta_prime[0] * x, theta_prime[1]);
+        let kl = normal::kl(theta[0], theta[1], theta_prime[0], theta_prime[1], x);
         finite_scalar(kl, "kl")
+    }
+
+    fn log_ratio(&self, theta: &DVector<T>, theta_prime: &DVector<T>, a: &T, s: &T) -> Result<T> {
+        check_mean_std_theta(theta, "theta")?;
+        check_mean_std_theta(theta_prime, "theta_prime")?;
+        self.check_step(s, a, || "step".to_string())?;
+        let x = self.feature(*s);
+        normal::log_ratio(*a, theta[0], theta[1], theta_prime[0], theta_prime[1], x)
     }
 }
