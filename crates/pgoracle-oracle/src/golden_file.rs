@@ -146,8 +146,8 @@ enum Style {
 
 /// The serde_json formatter of [`to_text`]. Depth 1 is the file object; at depth 2 objects
 /// (the notes) are indented and arrays (`test_groups`) list one group per line; depth 3 is a
-/// group object (spaced), depth 4 its `tests` (one per line), and from depth 5 on everything
-/// is compact. A line is indented two spaces per enclosing container that is not spaced.
+/// group object (spaced), depth 4 its `tests` (one per line), and everything deeper is compact
+/// (the header's objects hold only strings, so nothing nests below them). A line is indented two spaces per enclosing container that is not spaced.
 #[derive(Default)]
 struct Layout {
     /// The open containers, innermost last, with whether each has a member yet.
@@ -167,7 +167,6 @@ impl Layout {
             (1, _) | (2, true) => Style::Indented,
             (2, false) | (4, false) => Style::Lines,
             (3, true) => Style::Spaced,
-            _ if self.style() == Style::Indented => Style::Indented,
             _ => Style::Compact,
         };
         self.stack.push((style, false));

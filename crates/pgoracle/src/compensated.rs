@@ -220,6 +220,17 @@ mod tests {
                 "φ({x})"
             );
         }
+        // Far outside the series' interval it would lose every digit (alternating terms of
+        // 30²⁷/27! at x = −30, a diverging partial sum at x = 20): the closed forms decide.
+        for (x, exact) in [
+            (-30.0f64, (-30.0f64).exp() + 29.0),
+            (20.0, 20.0f64.exp_m1() - 20.0),
+        ] {
+            assert!(
+                (exp_m1_minus(x) - exact).abs() <= 4.0 * f64::EPSILON * exact,
+                "φ({x})"
+            );
+        }
         // Below 1e-154 x² alone would underflow; φ(x) ≈ x²/2 = 5e-321 is still representable.
         let x: f64 = 1e-160;
         assert!(exp_m1_minus(x) > 0.0);
