@@ -96,7 +96,16 @@ const MIRROR_TILE: usize = 64;
 /// 1.6899999999999998e308 (correctly rounded), where GᵀG overflows. The result is exactly
 /// symmetric.
 pub(crate) fn fisher_from_score_matrix<T: Scalar>(g: &DMatrix<T>) -> Result<DMatrix<T>> {
-    let (mut f, scales) = scaled_fisher(g)?;
+    let (f, scales) = scaled_fisher(g)?;
+    unscaled_fisher(f, &scales)
+}
+
+/// F = D F̂ D from the lower triangle of F̂ and the power-of-two scales D = diag(σⱼ) of
+/// [`scaled_fisher`], mirrored to be exactly symmetric. `NonFiniteResult` if an entry overflows.
+pub(crate) fn unscaled_fisher<T: Scalar>(
+    mut f: DMatrix<T>,
+    scales: &DVector<T>,
+) -> Result<DMatrix<T>> {
     let n = f.nrows();
     for j in 0..n {
         for i in j..n {
