@@ -31,24 +31,35 @@ use nalgebra::{DMatrix, DVector};
 
 use super::input::{Num, SolverCase};
 use super::{Real, assert_finite, assert_kind, to, vector, widen};
+use pgoracle::compensated::{CompensatedSum, dot2};
 use pgoracle::fisher::fisher;
 use pgoracle::natural::natural_update;
 use pgoracle::scalar::stable_norm;
 use pgoracle::solver::Solver;
 
-/// Most parameters (n) a case uses.
+/// Most parameters (n) an ordinary case uses, and the number of column exponents of
+/// [`Scores::ScaledColumns`] (column j uses exponent j mod 4).
 pub const MAX_PARAMS: usize = 4;
-/// Most trajectories (m) a case uses.
+/// Most trajectories (m) an ordinary case uses.
 pub const MAX_TRAJECTORIES: usize = 6;
+/// Most parameters of a wide case (n byte in [`WIDE_BYTES`]): n = 5 + (byte − 200) mod 60.
+pub const MAX_WIDE_PARAMS: usize = 64;
+/// Most trajectories of a wide case: m = 1 + (m byte) mod 72, so m ≥ n and m < n both occur.
+pub const MAX_WIDE_TRAJECTORIES: usize = 72;
+/// The n bytes that select a wide case. Every other byte keeps its meaning of n = 1 + byte mod 4
+/// (so the corpus's regression and crash inputs decode as they were found: their n bytes are
+/// 3, 25, 47, 166, 195 and 255).
+pub const WIDE_BYTES: std::ops::RangeInclusive<u8> = 200..=254;
 
 /// One `natural_update(θ, grads, scores, ε, solver)`.
 #[derive(Arbitrary, Debug, Clone, PartialEq)]
 pub struct Case {
     /// Compute in f32 instead of f64.
     pub f32: bool,
-    /// n − 1 (mod [`MAX_PARAMS`]).
+    /// n − 1 (mod [`MAX_PARAMS`]), or a wide n up to [`MAX_WIDE_PARAMS`] for a byte in
+    /// [`WIDE_BYTES`].
     pub n: u8,
-    /// m − 1 (mod [`MAX_TRAJECTORIES`]).
+    /// m − 1 (mod [`MAX_TRAJECTORIES`], or mod [`MAX_WIDE_TRAJECTORIES`] in a wide case).
     pub m: u8,
     /// ε.
     pub epsilon: Num,
@@ -157,8 +168,17 @@ struct Inputs {
 
 impl Case {
     fn inputs(&self) -> Inputs {
-        let n = 1 + usize::from(self.n) % MAX_PARAMS;
-        let m = 1 + usize::from(self.m) % MAX_TRAJECTORIES;
+        let (n, m) = if WIDE_BYTES.contains(&self.n) {
+            (
+                5 + usize::from(self.n - WIDE_BYTES.start()) % (MAX_WIDE_PARAMS - 4),
+                1 + usize::from(self.m) % MAX_WIDE_TRAJECTORIES,
+            )
+        } else {
+            (
+                1 + usize::from(self.n) % MAX_PARAMS,
+                1 + usize::from(self.m) % MAX_TRAJECTORIES,
+            )
+        };
         let mut pool = Pool {
             xs: &self.pool,
             next: 0,
@@ -178,8 +198,9 @@ impl Case {
             }
             Scores::ScaledColumns { exponents } => {
                 let mut g = pool.matrix(m, n);
-                for (j, e) in exponents.iter().enumerate().take(n) {
-                    g.column_mut(j).scale_mut(ten_to(i32::from(*e) % 160));
+                for j in 0..n {
+                    let e = exponents[j % MAX_PARAMS];
+                    g.column_mut(j).scale_mut(ten_to(i32::from(e) % 160));
                 }
                 g
             }
@@ -239,17 +260,57 @@ pub fn harness(case: Case) {
     }
 }
 
-/// The mean of the gradients as the library defines it: the sum over m, or the sum of the
-/// vᵢ/m when the sum overflows.
+/// The mean of the gradients as the library defines it: per component, the compensated
+/// (Neumaier) sum over m, or the compensated sum of the vᵢ/m when the sum overflows.
 fn mean<T: Real>(vs: &[DVector<T>]) -> DVector<T> {
     let n = vs[0].len();
     let m: T = to(vs.len() as f64);
-    let sum = vs.iter().fold(DVector::zeros(n), |acc, v| acc + v);
-    if sum.iter().all(|x| x.is_finite()) {
-        sum / m
-    } else {
-        vs.iter().fold(DVector::zeros(n), |acc, v| acc + v / m)
+    DVector::from_fn(n, |j, _| {
+        let sum = vs
+            .iter()
+            .map(|v| v[j])
+            .collect::<CompensatedSum<T>>()
+            .total();
+        if sum.is_finite() {
+            sum / m
+        } else {
+            vs.iter()
+                .map(|v| v[j] / m)
+                .collect::<CompensatedSum<T>>()
+                .total()
+        }
+    })
+}
+
+/// 2^e for the exponent e of x ≠ 0 (finite, f64): dividing by it is exact.
+fn binade(x: f64) -> f64 {
+    let e = ((x.abs().to_bits() >> 52) & 0x7ff) as i32;
+    // Subnormal x: 2^-1022 keeps x/2^-1022 < 1 exact.
+    2f64.powi(e.max(1) - 1023)
+}
+
+/// ĝᵀû, |ĝ|ᵀ|û| and the scales s, t, in f64, with ĝ = g/s and û = u/t for s and t the binades of
+/// max{|gᵢ| : uᵢ ≠ 0} and max{|uᵢ| : gᵢ ≠ 0}: the scales are taken over the support of the
+/// other vector, so a huge gᵢ facing uᵢ = 0 does not push the entries that matter below the range
+/// (fuzz finding crash-332c8991: ĝᵀû underflowed to 0 although gᵀu = 1.1e-287). The dot product
+/// is Ogita–Rump–Oishi's Dot2, error ≤ u·|ĝᵀû| + γ²ₙ·|ĝ|ᵀ|û|, so a cancelling gᵀu (crash-8491218c)
+/// is evaluated, not rounding noise. `None` when g and u have disjoint supports.
+fn scaled_dot(g: &DVector<f64>, u: &DVector<f64>) -> Option<(f64, f64, f64, f64)> {
+    let support_max = |x: &DVector<f64>, y: &DVector<f64>| {
+        x.iter()
+            .zip(y.iter())
+            .filter(|(_, b)| **b != 0.0)
+            .fold(0.0f64, |m, (a, _)| m.max(a.abs()))
+    };
+    let (gs, ut) = (support_max(g, u), support_max(u, g));
+    if gs == 0.0 || ut == 0.0 {
+        return None;
     }
+    let (s, t) = (binade(gs), binade(ut));
+    // Off the other vector's support an entry is 0 (u/t there may overflow: 0·∞ would be NaN).
+    let gh = g.zip_map(u, |x, y| if y == 0.0 { 0.0 } else { x / s });
+    let uh = u.zip_map(g, |x, y| if y == 0.0 { 0.0 } else { x / t });
+    Some((dot2(&gh, &uh), gh.abs().dot(&uh.abs()), s, t))
 }
 
 fn check<T: Real>(inputs: &Inputs, case: &Case) {
@@ -321,13 +382,11 @@ fn check<T: Real>(inputs: &Inputs, case: &Case) {
         (f, _) => panic!("fisher {f:?} for solver {solver:?}: {case:?}"),
     }
 
-    // 4: gᵀu > 0 and the step length, in f64 with g and u scaled by their largest entries.
+    // 4: gᵀu > 0 and the step length, in f64 with g and u scaled over each other's support.
     let (gw, uw) = (widen(&step.grad), widen(&step.direction));
-    let (s, t) = (gw.amax(), uw.amax());
-    assert!(s > 0.0 && t > 0.0, "zero g or u in a result: {case:?}");
-    let (gh, uh) = (&gw / s, &uw / t);
-    let dot = gh.dot(&uh);
-    let abs_dot = gh.abs().dot(&uh.abs());
+    let (dot, abs_dot, s, t) = scaled_dot(&gw, &uw)
+        .unwrap_or_else(|| panic!("gᵀu = 0 (disjoint supports) for an accepted step: {case:?}"));
+    let uh = &uw / t;
     let nf = n as f64;
     assert!(
         dot > -2.0 * nf * T::EPS * abs_dot,
@@ -337,7 +396,15 @@ fn check<T: Real>(inputs: &Inputs, case: &Case) {
         let cond = abs_dot / dot;
         let eps_w: f64 = epsilon.into();
         let factor = (2.0 * eps_w).sqrt() * t.sqrt() / (s.sqrt() * dot.sqrt());
-        let delta = &uh * factor;
+        // uᵢ/t overflows for a huge uᵢ facing gᵢ = 0 and a tiny t; then (uᵢ·factor)/t.
+        let delta = uw.map(|x| {
+            let y = x / t;
+            if y.is_finite() {
+                y * factor
+            } else {
+                x * factor / t
+            }
+        });
         let (tw, pw) = (widen(&theta), widen(&step.theta));
         for i in 0..n {
             let tol = T::EPS * (tw[i].abs() + pw[i].abs())

@@ -154,8 +154,9 @@ pub(crate) fn natural_step<T: Scalar>(
         return Err(not_positive());
     }
     let (s, t) = (power_of_two_near(s_max), power_of_two_near(t_max));
-    let g_hat = grad / s;
-    let u_hat = direction / t;
+    // Off the other vector's support an entry is 0 (û there may overflow: 0·∞ would be NaN).
+    let g_hat = grad.zip_map(direction, |x, y| if y == zero { zero } else { x / s });
+    let u_hat = direction.zip_map(grad, |x, y| if y == zero { zero } else { x / t });
     let dot = dot2(&g_hat, &u_hat);
     let abs_dot = g_hat.abs().dot(&u_hat.abs());
     let n = lit::<T>(grad.len() as f64);
@@ -190,7 +191,19 @@ pub(crate) fn natural_step<T: Scalar>(
     } else {
         (a / c) * b
     };
-    finite_result(u_hat.zip_map(theta, |u, th| u.mul_add(factor, th)), "theta")
+    // ûᵢ = uᵢ/t overflows only for a huge uᵢ facing gᵢ = 0 (t is taken over g's support);
+    // then Δᵢ = (uᵢ·factor)/t.
+    finite_result(
+        direction.zip_map(theta, |u, th| {
+            let scaled = u / t;
+            if scaled.is_finite() {
+                scaled.mul_add(factor, th)
+            } else {
+                (u * factor / t) + th
+            }
+        }),
+        "theta",
+    )
 }
 
 /// Natural policy update from sampled trajectories, Algorithm 12.4: scores ∇log p(τ) and

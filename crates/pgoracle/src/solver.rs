@@ -320,12 +320,30 @@ fn solve_pseudo_inverse<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, rcond: T) -> 
     Ok(&eig.eigenvectors * coeffs)
 }
 
+/// The power of two s by which the conjugate gradient solver divides G: 1 while maxᵢⱼ|Gᵢⱼ| lies
+/// in [√(N/ε), √(M·ε)] (N the smallest normal, M the largest finite number), where ‖Gp‖² for a
+/// p of norm ~1 neither overflows nor loses its small eigen-directions to underflow; otherwise one
+/// near max(maxᵢⱼ|Gᵢⱼ|, √λ).
+fn cg_matrix_scale<T: Scalar>(g_max: T, damping: T) -> T {
+    let Some(max) = T::max_value() else {
+        return T::one();
+    };
+    let eps = epsilon::<T>();
+    let (lo, hi) = ((smallest_normal::<T>() / eps).sqrt(), (max * eps).sqrt());
+    if g_max >= lo && g_max <= hi {
+        T::one()
+    } else {
+        power_of_two_near(g_max.max(damping.sqrt()))
+    }
+}
+
 /// Conjugate gradient on (GᵀG/m + λI) u = g from u₀ = 0 (Solver::ConjugateGradient).
 /// Stops when ‖r‖ ≤ tol·‖g‖, after `max_iters` iterations, or at a direction of zero
 /// curvature pᵀ(F + λI)p ≤ 0.
 ///
-/// It runs on the scaled system (issue #16, item 5): with s a power of two near
-/// max(maxᵢⱼ|Gᵢⱼ|, √λ) and t one near ‖g‖∞, Ĝ = G/s (in place, exact), ĝ = g/t, λ̂ = λ/s², and
+/// It runs on the scaled system (issue #16, item 5): with t a power of two near ‖g‖∞ and s = 1,
+/// or, for scores beyond [√(N/ε), √(M·ε)], a power of two near max(maxᵢⱼ|Gᵢⱼ|, √λ)
+/// ([`cg_matrix_scale`]), Ĝ = G/s (in place, exact), ĝ = g/t, λ̂ = λ/s², and
 /// (ĜᵀĜ/m + λ̂I) û = ĝ, u = û·t/s². The curvature is ‖Ĝp‖²/m + λ̂‖p‖², ≥ 0 by construction and
 /// free of the overflow of pᵀGᵀGp at scores ~1e135 (which stopped the unscaled recurrence at
 /// iteration 0 with u = 0). The stopping test ‖r̂‖ ≤ tol·‖ĝ‖ and the reported residual
@@ -338,8 +356,10 @@ fn solve_cg<T: Scalar>(
     params: &CgParams<T>,
 ) -> Result<(DVector<T>, CgInfo<T>)> {
     let m = lit::<T>(g_mat.nrows() as f64);
-    let s = power_of_two_near(g_mat.amax().max(params.damping.sqrt()));
-    g_mat /= s;
+    let s = cg_matrix_scale(g_mat.amax(), params.damping);
+    if s != T::one() {
+        g_mat /= s;
+    }
     let t = power_of_two_near(g.amax());
     let g_hat = g / t;
     let damping = params.damping / s / s;
