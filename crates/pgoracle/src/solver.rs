@@ -349,7 +349,7 @@ fn cg_matrix_scale<T: Scalar>(g_max: T, damping: T) -> T {
 /// iteration 0 with u = 0). The stopping test ‖r̂‖ ≤ tol·‖ĝ‖ and the reported residual
 /// ‖r‖ = ‖r̂‖·t are those of the unscaled system, as the scalings are exact. CG itself is
 /// inherently limited: unconverged, or on an ill-conditioned F̂, ‖û − F̂⁻¹ĝ‖ is bounded only by
-/// about κ(F̂)·u·‖û‖ per iteration (docs/oracle.md).
+/// about κ(F̂)·u·‖û‖ per iteration, its growth not bounded.
 fn solve_cg<T: Scalar>(
     mut g_mat: DMatrix<T>,
     g: &DVector<T>,
