@@ -404,7 +404,13 @@ fn check<T: Real>(inputs: &Inputs, case: &Case) {
     if dot > 0.0 {
         let cond = abs_dot / dot;
         let eps_w: f64 = epsilon.into();
-        let factor = (2.0 * eps_w).sqrt() * t.sqrt() / (s.sqrt() * dot.sqrt());
+        // √(2ε) = √(ε/2)·2 when 2ε overflows (ε near MAX).
+        let root_two_eps = if (2.0 * eps_w).is_finite() {
+            (2.0 * eps_w).sqrt()
+        } else {
+            (0.5 * eps_w).sqrt() * 2.0
+        };
+        let factor = root_two_eps * t.sqrt() / (s.sqrt() * dot.sqrt());
         // uᵢ/t overflows for a huge uᵢ facing gᵢ = 0 and a tiny t; then (uᵢ·factor)/t.
         let delta = uw.map(|x| {
             let y = x / t;
