@@ -410,7 +410,17 @@ fn check<T: Real>(inputs: &Inputs, case: &Case) {
         } else {
             (0.5 * eps_w).sqrt() * 2.0
         };
-        let factor = root_two_eps * t.sqrt() / (s.sqrt() * dot.sqrt());
+        // a·b/c with a = √(2ε), b = √t, c = √s·√(ĝᵀû), in an order whose intermediate is normal
+        // (√(2ε)·√t alone is subnormal for ε = 5e-324 and t = 2^-1022: 1e-8 relative lost).
+        let (a, b, c) = (root_two_eps, t.sqrt(), s.sqrt() * dot.sqrt());
+        let normal = |x: f64| x.is_finite() && x >= f64::MIN_POSITIVE;
+        let factor = if normal(a * b) {
+            a * b / c
+        } else if normal(b / c) {
+            a * (b / c)
+        } else {
+            a / c * b
+        };
         // uᵢ/t overflows for a huge uᵢ facing gᵢ = 0 and a tiny t; then (uᵢ·factor)/t.
         let delta = uw.map(|x| {
             let y = x / t;
