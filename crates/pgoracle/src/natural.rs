@@ -167,7 +167,16 @@ pub(crate) fn natural_step<T: Scalar>(
     }
     let two_eps = epsilon + epsilon;
     let normal = smallest_normal::<T>();
-    let gu = (dot * s) * t;
+    // gᵀu = ĝᵀû·s·t, ordered so that the intermediate stays normal (ĝᵀû·s alone is subnormal for
+    // s = 2^-1022 and ĝᵀû ~ 1e-6, and then kept ~30 bits; fuzz finding c03fb9ce).
+    let in_range = |x: T| x.is_finite() && x >= normal;
+    let gu = if in_range(s * t) {
+        dot * (s * t)
+    } else if in_range(dot * s) {
+        (dot * s) * t
+    } else {
+        (dot * t) * s
+    };
     if two_eps.is_finite() && gu.is_finite() && gu >= normal && two_eps / gu >= normal {
         let factor = (two_eps / gu).sqrt();
         return finite_result(
@@ -183,7 +192,6 @@ pub(crate) fn natural_step<T: Scalar>(
     };
     let b = t.sqrt();
     let c = s.sqrt() * dot.sqrt();
-    let in_range = |x: T| x.is_finite() && x >= normal;
     let factor = if in_range(a * b) {
         (a * b) / c
     } else if in_range(b / c) {
