@@ -140,6 +140,108 @@ pub fn log1p_excess<T: Scalar>(r: T) -> T {
     r.mul_add(t, lit::<T>(2.0) * (T::one() + r) * (t * t2) * q)
 }
 
+/// x·γⁿ without a spurious intermediate underflow or overflow (issue #16, item 6):
+///
+/// $$\operatorname{pow\\_scaled}(x, \gamma, n) = x \gamma^n$$
+///
+/// γⁿ is formed by binary powering (⌈log₂ n⌉ squarings, so ≤ (2⌈log₂ n⌉ + 1)·u relative error
+/// instead of repeated multiplication's n·u). If γⁿ leaves the normal range while x·γⁿ need
+/// not (γ = 1e-29, n = 12: γ¹² = 1e-348 underflows, 1e300·γ¹² = 1e-48 does not), the exponent is
+/// split, x·γⁿ = (x·γ^⌊n/2⌋)·γ^⌈n/2⌉, recursively, so the partial products move monotonically
+/// from x towards the result and none leaves the range before the result does.
+/// Bound: |err| ≤ (2⌈log₂ n⌉ + 2)·(⌈log₂ n⌉ + 1)·u·|x·γⁿ| for a normal result.
+pub fn pow_scaled<T: Scalar>(x: T, gamma: T, n: usize) -> T {
+    if n == 0 || x == T::zero() {
+        return x;
+    }
+    let p = pow_by_squaring(gamma, n);
+    let normal = crate::scalar::smallest_normal::<T>();
+    let in_range = p.is_finite() && (p == T::zero() && gamma == T::zero() || p.abs() >= normal);
+    if in_range || n == 1 {
+        return x * p;
+    }
+    let half = n / 2;
+    pow_scaled(pow_scaled(x, gamma, half), gamma, n - half)
+}
+
+/// bⁿ by binary powering (square-and-multiply), n ≥ 0; b⁰ = 1.
+fn pow_by_squaring<T: Scalar>(b: T, n: usize) -> T {
+    let (mut result, mut base, mut e) = (T::one(), b, n);
+    while e > 0 {
+        if e & 1 == 1 {
+            result *= base;
+        }
+        e >>= 1;
+        if e > 0 {
+            base *= base;
+        }
+    }
+    result
+}
+
+/// Hₖ = Σ_{ℓ≥k} r_ℓ γ^(ℓ−k) for every k, by the compensated Horner scheme of Graillat,
+/// Langlois and Louvet (2005), run backward from the last term:
+///
+/// (p, π) = TwoProduct(s, γ), (s, σ) = TwoSum(p, r_k), c ← fma(c, γ, π + σ), Hₖ = s + c.
+///
+/// Each Hₖ is as accurate as if computed in twice the working precision, then rounded:
+/// |Ĥₖ − Hₖ| ≤ u·|Hₖ| + γ²₂ₙ·Σ_{ℓ≥k} |r_ℓ|γ^(ℓ−k) (γ₂ₙ = 2nu/(1 − 2nu)). For γ = 1 it is Sum2
+/// (π = 0): r = [1e16, 1, −1e16] gives H₁ = 1 exactly, where plain summation gives 0.
+/// Once the running value overflows the rest is plain Horner (∞ stays ∞; never NaN).
+pub fn compensated_horner_suffixes<T: Scalar>(terms: &[T], gamma: T) -> Vec<T> {
+    let mut out = vec![T::zero(); terms.len()];
+    let (mut s, mut c) = (T::zero(), T::zero());
+    let mut overflowed = false;
+    for (k, r) in terms.iter().enumerate().rev() {
+        if overflowed {
+            s = if gamma == T::zero() {
+                *r
+            } else {
+                s * gamma + *r
+            };
+            out[k] = s;
+            continue;
+        }
+        let (p, pi) = two_prod(s, gamma);
+        let (sum, sigma) = two_sum(p, *r);
+        if !sum.is_finite() {
+            overflowed = true;
+            s = sum;
+            out[k] = sum;
+            continue;
+        }
+        s = sum;
+        c = c.mul_add(gamma, pi + sigma);
+        out[k] = s + c;
+    }
+    out
+}
+
+/// A power of two near |x| > 0 (2^⌊log₂|x|⌋, up to a factor of 2 from rounding in log₂),
+/// clamped to [2^(2 − e), 2^(e − 2)] with 2^e the largest power of two below MAX, so it is
+/// normal and its reciprocal is finite; 1 for x = 0, non-finite x, or a type without a MAX.
+/// Dividing by it is exact (no rounding) unless the quotient leaves the normal range, so
+/// a vector scaled by it keeps every digit (issue #16, items 5 and 9).
+pub fn power_of_two_near<T: Scalar>(x: T) -> T {
+    let Some(max) = T::max_value() else {
+        return T::one();
+    };
+    let x = x.abs();
+    if x == T::zero() || !x.is_finite() {
+        return T::one();
+    }
+    let emax = max.log2().floor() - lit::<T>(2.0);
+    let e = x.log2().floor().max(-emax).min(emax);
+    let e = nalgebra::try_convert::<T, f64>(e).unwrap_or(0.0);
+    // |e| ≤ 1022: the powers of two 2^|e| are exact, and so is their reciprocal.
+    let magnitude = lit::<T>(2.0).powi(e.abs() as i32);
+    if e < 0.0 {
+        T::one() / magnitude
+    } else {
+        magnitude
+    }
+}
+
 /// k! in `T` (exact in f64 up to 22!, correctly rounded products beyond).
 fn factorial<T: Scalar>(k: u32) -> T {
     (2..=k).fold(T::one(), |acc, j| acc * lit::<T>(f64::from(j)))

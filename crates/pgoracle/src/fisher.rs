@@ -2,9 +2,11 @@
 
 use nalgebra::{DMatrix, DVector};
 
+use crate::compensated::{dot2, power_of_two_near};
 use crate::error::{PgError, Result};
 use crate::limits::check_explicit_size;
-use crate::scalar::{Scalar, check_finite_row, finite_matrix, lit};
+use crate::scalar::{Scalar, check_finite_row, finite_matrix, lit, smallest_normal};
+use crate::tolerance::epsilon;
 
 /// The m × n score matrix G whose rows are the trajectory scores ∇log p(τ⁽ⁱ⁾)ᵀ, after
 /// checking that there is at least one score, all of one non-zero length, all finite.
@@ -53,7 +55,11 @@ fn gather_rows<T: Scalar>(rows: &[DVector<T>], n: usize) -> DMatrix<T> {
 ///
 /// F_θ ≈ (1/m) Σ_{i=1}^{m} ∇log p(τ⁽ⁱ⁾) ∇log p(τ⁽ⁱ⁾)ᵀ = GᵀG / m.
 ///
-/// The result is exactly symmetric (the upper triangle is copied from the lower).
+/// The result is exactly symmetric (the upper triangle is copied from the lower). The columns of
+/// G are scaled by powers of two before the products and unscaled after, so an entry is finite
+/// whenever its exact value is ([[1.3e154], [1.3e154]] gives 1.6899999999999998e308), and for
+/// n ≤ 5 each entry is a Dot2 product, within 2u·|Fᵢⱼ| + γ²ₘ·Σₖ|GₖᵢGₖⱼ|/m of the exact value
+/// (issue #16, item 5).
 ///
 /// # Errors
 /// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `NonFiniteResult` (overflow).
@@ -83,55 +89,124 @@ const SMALL_FISHER: usize = 5;
 /// Side of the square tiles in which the upper triangle is copied from the lower one.
 const MIRROR_TILE: usize = 64;
 
-/// GᵀG / m for a checked score matrix G (m × n).
-///
-/// Only the lower triangle of GᵀG is computed, then divided by m, then copied into the upper
-/// triangle, so F is exactly symmetric. For n ≤ 5 each entry is the dot product of two columns
-/// of G. Above, the lower triangle is formed block column by block column as the GEMMs
-/// F[j₀.., j₀..j₁] = Gᵀ[j₀.., :] G[:, j₀..j₁] (a symmetric rank-m update, BLAS `syrk`), with
-/// Gᵀ copied once (O(mn); nalgebra's generic GEMM mis-indexes a transposed strided view, so
-/// none is used). For f32 and f64 nalgebra hands each GEMM to `matrixmultiply` (blocked, SIMD,
-/// on as many threads as the machine has physical cores, at most 4; `MATMUL_NUM_THREADS`
-/// overrides); threads split the rows and columns of the result, never the sum over
-/// trajectories, so every entry is the same sum in the same order whatever the thread count,
-/// and the result is bit-identical run to run. Each entry is the sum Σₖ GₖᵢGₖⱼ, rounded, then
-/// divided by m.
+/// GᵀG / m for a checked score matrix G (m × n), without intermediate overflow or underflow
+/// (issue #16, item 5): F = D F̂ D with F̂ from [`scaled_fisher`] and D = diag(σⱼ) its column
+/// scales, each entry unscaled as Fᵢⱼ = (F̂ᵢⱼ·max(σᵢ, σⱼ))·min(σᵢ, σⱼ). The σⱼ are powers of
+/// two, so this is exact whenever Fᵢⱼ is normal: [[1.3e154], [1.3e154]] gives
+/// 1.6899999999999998e308 (correctly rounded), where GᵀG overflows. The result is exactly
+/// symmetric.
 pub(crate) fn fisher_from_score_matrix<T: Scalar>(g: &DMatrix<T>) -> Result<DMatrix<T>> {
-    let (m, n) = g.shape();
-    check_explicit_size(n)?;
-    let mut f = DMatrix::zeros(n, n);
-    if n <= SMALL_FISHER {
-        for j in 0..n {
-            for i in j..n {
-                f[(i, j)] = g.column(i).dot(&g.column(j));
-            }
-        }
-    } else {
-        let gt = g.transpose();
-        for j0 in (0..n).step_by(FISHER_BLOCK) {
-            let width = FISHER_BLOCK.min(n - j0);
-            f.view_mut((j0, j0), (n - j0, width)).gemm(
-                T::one(),
-                &gt.rows(j0, n - j0),
-                &g.columns(j0, width),
-                T::zero(),
-            );
-        }
-    }
-    let m = lit::<T>(m as f64);
+    let (f, scales) = scaled_fisher(g)?;
+    unscaled_fisher(f, &scales)
+}
+
+/// F = D F̂ D from the lower triangle of F̂ and the power-of-two scales D = diag(σⱼ) of
+/// [`scaled_fisher`], mirrored to be exactly symmetric. `NonFiniteResult` if an entry overflows.
+pub(crate) fn unscaled_fisher<T: Scalar>(
+    mut f: DMatrix<T>,
+    scales: &DVector<T>,
+) -> Result<DMatrix<T>> {
+    let n = f.nrows();
     for j in 0..n {
-        for x in f.view_mut((j, j), (n - j, 1)).iter_mut() {
-            *x /= m;
+        for i in j..n {
+            f[(i, j)] = unscale_product(f[(i, j)], scales[i], scales[j]);
         }
     }
     mirror_lower_to_upper(&mut f);
     finite_matrix(f, "fisher")
 }
 
+/// x·a·b for powers of two a, b, ordered so that no intermediate leaves the range before the
+/// result does: (x·max)·min, or (x·min)·max when x·max overflows.
+fn unscale_product<T: Scalar>(x: T, a: T, b: T) -> T {
+    let (big, small) = if a >= b { (a, b) } else { (b, a) };
+    let first = x * big;
+    if first.is_finite() {
+        first * small
+    } else {
+        (x * small) * big
+    }
+}
+
+/// The column-scaled Fisher matrix F̂ = ĜᵀĜ/m, Ĝ = G·D⁻¹, and the column scales D = diag(σⱼ)
+/// (powers of two near maxₖ|Gₖⱼ|, 1 for a zero column; [`power_of_two_near`]), so that
+/// F = D F̂ D. Only the lower triangle of F̂ is returned (the upper is mirrored by the callers
+/// that need it: [`fisher_from_score_matrix`] and the exact solver, which takes its rank test
+/// and its solve on F̂, whose entries are near 1 whatever the scale of the scores).
+///
+/// For n ≤ 5 each entry is Dot2(Ĝ·ᵢ, Ĝ·ⱼ)/m, as if computed in twice the working precision:
+/// |F̂ᵢⱼ − exact| ≤ 2u·|F̂ᵢⱼ| + γ²ₘ·Σₖ|ĜₖᵢĜₖⱼ|/m, so Fᵢⱼ = σᵢσⱼF̂ᵢⱼ has that relative bound
+/// whatever the magnitude of the scores (nalgebra hands a GEMM to `matrixmultiply` only when
+/// every dimension exceeds 5, and its own small loop is slower than these dot products).
+///
+/// Above, the lower triangle is formed block column by block column as the GEMMs
+/// F̂[j₀.., j₀..j₁] = Ĝᵀ[j₀.., :] Ĝ[:, j₀..j₁] (a symmetric rank-m update, BLAS `syrk`), with Ĝᵀ
+/// copied once (O(mn); nalgebra's generic GEMM mis-indexes a transposed strided view, so none is
+/// used). The scores are scaled only when some column's largest entry lies outside
+/// [√(N/ε), √(M·ε)] (N the smallest normal, M the largest finite number): otherwise σⱼ = 1 and G
+/// is used as it is, and since the σⱼ are powers of two, both give the same bits wherever no
+/// product over- or underflows. For f32 and f64 nalgebra hands each GEMM to `matrixmultiply`
+/// (blocked, SIMD, on as many threads as the machine has physical cores, at most 4;
+/// `MATMUL_NUM_THREADS` overrides); threads split the rows and columns of the result, never
+/// the sum over trajectories, so every entry is the same sum in the same order whatever the
+/// thread count, and the result is bit-identical run to run. Each entry is the sum Σₖ ĜₖᵢĜₖⱼ,
+/// rounded, then divided by m: |err| ≤ γₘ₊₁·Σₖ|ĜₖᵢĜₖⱼ|/m.
+pub(crate) fn scaled_fisher<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DVector<T>)> {
+    let (m, n) = g.shape();
+    check_explicit_size(n)?;
+    let mut f = DMatrix::zeros(n, n);
+    let mut scales = DVector::from_fn(n, |j, _| power_of_two_near(g.column(j).amax()));
+    let m_t = lit::<T>(m as f64);
+    if n <= SMALL_FISHER {
+        let columns: Vec<DVector<T>> = (0..n).map(|j| g.column(j) / scales[j]).collect();
+        for j in 0..n {
+            for i in j..n {
+                f[(i, j)] = dot2(&columns[i], &columns[j]) / m_t;
+            }
+        }
+        return Ok((f, scales));
+    }
+    let normal = smallest_normal::<T>();
+    let eps = epsilon::<T>();
+    let (lo, hi) = match T::max_value() {
+        Some(max) => ((normal / eps).sqrt(), (max * eps).sqrt()),
+        None => (T::zero(), T::one() / T::zero()),
+    };
+    let needs_scaling = scales.iter().any(|s| *s < lo || *s > hi);
+    let scaled;
+    let g = if needs_scaling {
+        let mut copy = g.clone();
+        for (j, mut column) in copy.column_iter_mut().enumerate() {
+            column /= scales[j];
+        }
+        scaled = copy;
+        &scaled
+    } else {
+        scales.fill(T::one());
+        g
+    };
+    let gt = g.transpose();
+    for j0 in (0..n).step_by(FISHER_BLOCK) {
+        let width = FISHER_BLOCK.min(n - j0);
+        f.view_mut((j0, j0), (n - j0, width)).gemm(
+            T::one(),
+            &gt.rows(j0, n - j0),
+            &g.columns(j0, width),
+            T::zero(),
+        );
+    }
+    for j in 0..n {
+        for x in f.view_mut((j, j), (n - j, 1)).iter_mut() {
+            *x /= m_t;
+        }
+    }
+    Ok((f, scales))
+}
+
 /// Copies the strict lower triangle of the square `f` into its upper triangle, tile by tile
 /// (nalgebra's `fill_upper_triangle_with_lower_triangle` writes with stride n: one cache miss
 /// per entry at n = 2048).
-fn mirror_lower_to_upper<T: Scalar>(f: &mut DMatrix<T>) {
+pub(crate) fn mirror_lower_to_upper<T: Scalar>(f: &mut DMatrix<T>) {
     let n = f.nrows();
     for c0 in (0..n).step_by(MIRROR_TILE) {
         let w = MIRROR_TILE.min(n - c0);

@@ -15,6 +15,11 @@ use crate::scalar::{
 ///
 /// θ ← θ + α ∇U(θ), with step factor α > 0.
 ///
+/// Each entry is one fused multiply-add, θᵢ′ = fma(∇ᵢ, α, θᵢ): the exact θᵢ + α∇ᵢ rounded once,
+/// |θ̂ᵢ′ − θᵢ′| ≤ u·|θᵢ′| (u = 2⁻⁵³ in f64). So α∇ᵢ may overflow when θᵢ′ does not
+/// (θ = [−1e308], ∇ = [1e308], α = 2 gives 1e308), and θ + α∇ ≈ 0 does not cancel
+/// (θ = [1], ∇ = [−10.000000001], α = 0.1 gives −1.0000006378518833e-10; issue #16, item 5).
+///
 /// # Errors
 /// `EmptyInput` (empty θ), `DimensionMismatch` (len ∇U ≠ len θ), `NonFiniteInput`,
 /// `InvalidParameter` (α ≤ 0), `NonFiniteResult` (overflow).
@@ -33,7 +38,7 @@ pub fn gradient_ascent<T: Scalar>(
     check_len(grad, theta.len(), "grad")?;
     check_vector(grad, "grad")?;
     check_positive(alpha, "alpha")?;
-    finite_result(theta + grad * alpha, "theta")
+    finite_result(grad.zip_map(theta, |g, t| g.mul_add(alpha, t)), "theta")
 }
 
 /// Gradient scaling, Algorithm 12.2:

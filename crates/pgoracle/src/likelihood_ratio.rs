@@ -3,9 +3,10 @@
 
 use nalgebra::DVector;
 
+use crate::compensated::dot2;
 use crate::error::Result;
 use crate::policy::Policy;
-use crate::scalar::{Scalar, check_discount, finite_result};
+use crate::scalar::{Scalar, check_discount, finite_result, lit};
 use crate::trajectory::{Trajectory, check_trajectories, discounted_return, mean_vector};
 
 /// Score of a trajectory, ∇_θ log p(τ | θ) = Σ_{k=1}^{d} ∇_θ log π_θ(a_k | s_k)
@@ -69,6 +70,26 @@ fn score_unchecked<T: Scalar, P: Policy<T>>(
     finite_result(acc, "score")
 }
 
+/// Σᵢ scoresᵢ·Rᵢ / m, component by component with Dot2; the compensated mean of the rounded
+/// products `grads` where that overflows.
+fn mean_of_products<T: Scalar>(
+    scores: &[DVector<T>],
+    returns: &DVector<T>,
+    grads: &[DVector<T>],
+) -> DVector<T> {
+    let n = scores.first().map_or(0, |s| s.len());
+    let m = lit::<T>(scores.len() as f64);
+    let mean = DVector::from_fn(n, |j, _| {
+        let column = DVector::from_iterator(scores.len(), scores.iter().map(|s| s[j]));
+        dot2(&column, returns) / m
+    });
+    if mean.iter().all(|x| x.is_finite()) {
+        mean
+    } else {
+        mean_vector(grads)
+    }
+}
+
 /// Per-trajectory likelihood-ratio gradient estimates and their mean:
 ///
 /// ∇U(τ) = ∇log p(τ | θ) R(τ), with R(τ) = Σ_k r_k γ^(k−1), and ∇U(θ) ≈ mean_τ ∇U(τ)
@@ -84,6 +105,12 @@ pub struct LikelihoodRatioGradient<T: Scalar> {
 }
 
 /// Likelihood-ratio gradient estimate from trajectories (see [`LikelihoodRatioGradient`]).
+///
+/// R(τ) is the compensated return of [`discounted_return`], and each component of the mean is
+/// one Dot2 (Ogita–Rump–Oishi) of the scores with the returns, divided by m:
+/// ∇U_j = Dot2(∇log p(τ⁽·⁾)_j, R)/m, |err| ≤ 2u·|∇U_j| + γ²ₘ·Σᵢ|∇log p(τ⁽ⁱ⁾)_j R(τ⁽ⁱ⁾)|/m
+/// (issue #16, item 6). If that overflows although the mean does not, the compensated mean of
+/// the per-trajectory products is used.
 ///
 /// $$\nabla U(\tau) = \nabla \log p(\tau) R(\tau), \qquad R(\tau) = \sum\_{k=1}^{d} r^{(k)} \gamma^{k-1}$$
 ///
@@ -107,12 +134,16 @@ pub fn likelihood_ratio_gradient<T: Scalar, P: Policy<T>>(
 ) -> Result<LikelihoodRatioGradient<T>> {
     check_discount(gamma)?;
     let scores = scores(policy, theta, trajectories)?;
+    let returns = DVector::from_iterator(
+        trajectories.len(),
+        trajectories.iter().map(|tau| discounted_return(tau, gamma)),
+    );
     let grads = scores
         .iter()
-        .zip(trajectories)
-        .map(|(score, tau)| finite_result(score * discounted_return(tau, gamma), "grads"))
+        .zip(returns.iter())
+        .map(|(score, r)| finite_result(score * *r, "grads"))
         .collect::<Result<Vec<_>>>()?;
-    let grad = finite_result(mean_vector(&grads), "grad")?;
+    let grad = finite_result(mean_of_products(&scores, &returns, &grads), "grad")?;
     Ok(LikelihoodRatioGradient {
         scores,
         grads,

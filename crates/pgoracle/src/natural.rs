@@ -2,6 +2,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
+use crate::compensated::{dot2, power_of_two_near};
 use crate::error::{PgError, Result};
 use crate::fisher::score_matrix;
 use crate::likelihood_ratio::likelihood_ratio_gradient;
@@ -10,6 +11,7 @@ use crate::scalar::{
     Scalar, check_finite_row, check_positive, check_vector, finite_result, lit, smallest_normal,
 };
 use crate::solver::{CgInfo, Direction, Solver, solve_direction};
+use crate::tolerance::epsilon as machine_epsilon;
 use crate::trajectory::{Trajectory, mean_vector};
 
 /// Everything the natural step computes, so an oracle user can compare each stage.
@@ -102,7 +104,7 @@ pub(crate) fn natural_update_checked<T: Scalar>(
         fisher,
         direction,
         cg,
-    } = solve_direction(solver, &g_mat, &grad)?;
+    } = solve_direction(solver, g_mat, &grad)?;
     let direction = finite_result(direction, "direction")?;
     let theta = natural_step(theta, &grad, &direction, epsilon)?;
     Ok(NaturalStep {
@@ -114,40 +116,102 @@ pub(crate) fn natural_update_checked<T: Scalar>(
     })
 }
 
-/// θ′ = θ + u √(2ε / gᵀu) (Eq. 12.12). `NonPositiveCurvature` unless gᵀu > 0.
+/// θ′ = θ + u √(2ε / gᵀu) (Eq. 12.12). `NonPositiveCurvature` unless gᵀu > 0 beyond the
+/// rounding of its evaluation.
 ///
-/// When gᵀu overflows or falls below the normal range (g and u near 10^±200), or 2ε/gᵀu falls
-/// below it, the same step is computed as θ + û √(2ε) √t / (√s √(ĝᵀû)) with s = max|gᵢ|,
-/// t = max|uᵢ|, ĝ = g/s, û = u/t.
+/// gᵀu is evaluated as s·t·Dot2(ĝ, û) with ĝ = g/s, û = u/t, where s and t are powers of two near
+/// max{|gᵢ| : uᵢ ≠ 0} and max{|uᵢ| : gᵢ ≠ 0}: the scales are taken over the support of the other
+/// vector, so a huge gᵢ facing uᵢ = 0 does not push the entries that matter below the range
+/// (issue #16, item 9). Dot2's error is ≤ u·|ĝᵀû| + γ²ₙ·|ĝ|ᵀ|û|; where ĝᵀû ≤ 2γ²ₙ·|ĝ|ᵀ|û| its
+/// sign is not determined and the step is refused (`NonPositiveCurvature`) rather than taken in
+/// a rounding-dominated direction.
+///
+/// Then θᵢ′ = fma(uᵢ, √(2ε/gᵀu), θᵢ) when gᵀu and 2ε/gᵀu are normal. Otherwise (g and u near
+/// 10^±200, a subnormal ε) θ′ = θ + û·f with f = √(2ε)·√t / (√s·√(ĝᵀû)), formed from
+/// a = √(2ε), b = √t, c = √s·√(ĝᵀû) as (a·b)/c if a·b is normal, else a·(b/c) if b/c is normal,
+/// else (a/c)·b: each square root is normal, so at most one product or quotient leaves the range
+/// and that order avoids it (an f32 subnormal intermediate kept ~8 bits; fuzz findings
+/// crash-0d7a8587, crash-ef138180).
 pub(crate) fn natural_step<T: Scalar>(
     theta: &DVector<T>,
     grad: &DVector<T>,
     direction: &DVector<T>,
     epsilon: T,
 ) -> Result<DVector<T>> {
-    let two_eps = lit::<T>(2.0) * epsilon;
-    let gu = grad.dot(direction);
-    // gᵀu or 2ε/gᵀu below the normal range (g·u ~ 1e-323; a tiny ε with a large gᵀu) keeps
-    // only a few bits, or underflows to 0 and leaves θ′ = θ; the rescaled form below is accurate
-    // there. Found by fuzzing (`fuzz_regressions::natural_step_with_…_below_the_normal_range`).
-    let normal = smallest_normal::<T>();
-    if gu.is_finite() && gu > T::zero() && gu >= normal && two_eps / gu >= normal {
-        return finite_result(theta + direction * (two_eps / gu).sqrt(), "theta");
-    }
-    let s = grad.amax();
-    let t = direction.amax();
-    let scaled = if s > T::zero() && t > T::zero() {
-        (grad / s).dot(&(direction / t))
-    } else {
-        T::zero()
+    let zero = T::zero();
+    let support_max = |x: &DVector<T>, y: &DVector<T>| {
+        x.iter()
+            .zip(y.iter())
+            .filter(|(_, b)| **b != zero)
+            .fold(zero, |m, (a, _)| m.max(a.abs()))
     };
-    if !(scaled.is_finite() && scaled > T::zero()) {
-        return Err(PgError::NonPositiveCurvature {
-            value: format!("{gu}"),
-        });
+    let s_max = support_max(grad, direction);
+    let t_max = support_max(direction, grad);
+    let not_positive = || PgError::NonPositiveCurvature {
+        value: format!("{}", grad.dot(direction)),
+    };
+    if s_max == zero || t_max == zero {
+        return Err(not_positive());
     }
-    let factor = two_eps.sqrt() * t.sqrt() / (s.sqrt() * scaled.sqrt());
-    finite_result(theta + (direction / t) * factor, "theta")
+    let (s, t) = (power_of_two_near(s_max), power_of_two_near(t_max));
+    // Off the other vector's support an entry is 0 (û there may overflow: 0·∞ would be NaN).
+    let g_hat = grad.zip_map(direction, |x, y| if y == zero { zero } else { x / s });
+    let u_hat = direction.zip_map(grad, |x, y| if y == zero { zero } else { x / t });
+    let dot = dot2(&g_hat, &u_hat);
+    let abs_dot = g_hat.abs().dot(&u_hat.abs());
+    let n = lit::<T>(grad.len() as f64);
+    let unit = machine_epsilon::<T>() * lit::<T>(0.5);
+    let gamma_n = n * unit / (T::one() - n * unit);
+    if !(dot.is_finite() && dot > lit::<T>(2.0) * gamma_n * gamma_n * abs_dot) {
+        return Err(not_positive());
+    }
+    let two_eps = epsilon + epsilon;
+    let normal = smallest_normal::<T>();
+    // gᵀu = ĝᵀû·s·t, ordered so that the intermediate stays normal (ĝᵀû·s alone is subnormal for
+    // s = 2^-1022 and ĝᵀû ~ 1e-6, and then kept ~30 bits; fuzz finding c03fb9ce).
+    let in_range = |x: T| x.is_finite() && x >= normal;
+    let gu = if in_range(s * t) {
+        dot * (s * t)
+    } else if in_range(dot * s) {
+        (dot * s) * t
+    } else {
+        (dot * t) * s
+    };
+    if two_eps.is_finite() && gu.is_finite() && gu >= normal && two_eps / gu >= normal {
+        let factor = (two_eps / gu).sqrt();
+        return finite_result(
+            direction.zip_map(theta, |u, th| u.mul_add(factor, th)),
+            "theta",
+        );
+    }
+    // √(2ε) without overflow: √(ε/2)·2 is exact scaling when 2ε overflows.
+    let a = if two_eps.is_finite() {
+        two_eps.sqrt()
+    } else {
+        (epsilon * lit::<T>(0.5)).sqrt() * lit::<T>(2.0)
+    };
+    let b = t.sqrt();
+    let c = s.sqrt() * dot.sqrt();
+    let factor = if in_range(a * b) {
+        (a * b) / c
+    } else if in_range(b / c) {
+        a * (b / c)
+    } else {
+        (a / c) * b
+    };
+    // ûᵢ = uᵢ/t overflows only for a huge uᵢ facing gᵢ = 0 (t is taken over g's support);
+    // then Δᵢ = (uᵢ·factor)/t.
+    finite_result(
+        direction.zip_map(theta, |u, th| {
+            let scaled = u / t;
+            if scaled.is_finite() {
+                scaled.mul_add(factor, th)
+            } else {
+                (u * factor / t) + th
+            }
+        }),
+        "theta",
+    )
 }
 
 /// Natural policy update from sampled trajectories, Algorithm 12.4: scores ∇log p(τ) and

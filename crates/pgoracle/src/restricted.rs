@@ -19,6 +19,10 @@ use crate::trajectory::Trajectory;
 ///
 /// pgoracle evaluates the right-hand form with an overflow-free norm, so gradients with
 /// entries near 10^±200 still give a step of length exactly √(2ε) (up to rounding).
+/// The length is √(ε + ε), or √(ε/2)·2 when 2ε overflows (ε/2 and ·2 are exact, so both are
+/// correctly rounded: ε = 1e308 gives 1.414213562373095e154), and each entry is one fused
+/// multiply-add, θᵢ′ = fma(uᵢ/‖u‖, √(2ε), θᵢ). Bound: |θ̂ᵢ′ − θᵢ′| ≤ u·|θᵢ′| + (n/2 + 4)·u·|Δᵢ|,
+/// Δ = θ′ − θ (issue #16, item 5).
 ///
 /// # Errors
 /// `EmptyInput`, `DimensionMismatch`, `NonFiniteInput`, `InvalidParameter` (ε ≤ 0),
@@ -44,8 +48,21 @@ pub fn restricted_step<T: Scalar>(
             field: "grad".into(),
         });
     }
-    let length = (lit::<T>(2.0) * epsilon).sqrt();
-    finite_result(theta + (grad / norm) * length, "theta")
+    let length = step_length(epsilon);
+    finite_result(
+        grad.zip_map(theta, |g, t| (g / norm).mul_add(length, t)),
+        "theta",
+    )
+}
+
+/// √(2ε), correctly rounded: √(ε + ε), or √(ε·½)·2 when ε + ε overflows (ε·½ is exact there).
+fn step_length<T: Scalar>(epsilon: T) -> T {
+    let two_eps = epsilon + epsilon;
+    if two_eps.is_finite() {
+        two_eps.sqrt()
+    } else {
+        (epsilon * lit::<T>(0.5)).sqrt() * lit::<T>(2.0)
+    }
 }
 
 /// Result of [`restricted_update`].

@@ -10,10 +10,15 @@
 use nalgebra::{DMatrix, DVector, Dyn, SymmetricEigen};
 
 use crate::cholesky::cholesky_solve;
+use crate::compensated::power_of_two_near;
 use crate::error::{PgError, Result};
-use crate::fisher::{fisher_from_score_matrix, fisher_vector_product};
+use crate::fisher::{
+    fisher_from_score_matrix, mirror_lower_to_upper, scaled_fisher, unscaled_fisher,
+};
 use crate::limits::MAX_ITERATIONS;
-use crate::scalar::{Scalar, check_nonnegative, check_positive, finite_scalar, lit, stable_norm};
+use crate::scalar::{
+    Scalar, check_nonnegative, check_positive, finite_scalar, lit, smallest_normal, stable_norm,
+};
 use crate::tolerance::epsilon;
 
 /// Parameters of the matrix-free conjugate gradient solver.
@@ -137,14 +142,15 @@ pub(crate) struct Direction<T: Scalar> {
 }
 
 /// Solves for u with the chosen solver from the checked score matrix G (m × n) and g.
-/// Only the matrix solvers form F = GᵀG/m.
+/// Only the matrix solvers form F = GᵀG/m. G is taken by value: the conjugate gradient solver
+/// scales it in place (no second m × n copy).
 pub(crate) fn solve_direction<T: Scalar>(
     solver: &Solver<T>,
-    g_mat: &DMatrix<T>,
+    g_mat: DMatrix<T>,
     grad: &DVector<T>,
 ) -> Result<Direction<T>> {
     let with_matrix = |solve: &dyn Fn(&DMatrix<T>) -> Result<DVector<T>>| {
-        let f = fisher_from_score_matrix(g_mat)?;
+        let f = fisher_from_score_matrix(&g_mat)?;
         let direction = solve(&f)?;
         Ok(Direction {
             fisher: Some(f),
@@ -164,7 +170,15 @@ pub(crate) fn solve_direction<T: Scalar>(
                     ),
                 });
             }
-            with_matrix(&|f| solve_exact(f, grad))
+            let (mut f_hat, scales) = scaled_fisher(&g_mat)?;
+            mirror_lower_to_upper(&mut f_hat);
+            let f = unscaled_fisher(f_hat.clone(), &scales)?;
+            let direction = solve_exact(&f_hat, &scales, grad)?;
+            Ok(Direction {
+                fisher: Some(f),
+                direction,
+                cg: None,
+            })
         }
         Solver::Damped { damping } => with_matrix(&|f| solve_damped(f, grad, *damping)),
         Solver::PseudoInverse { rcond } => with_matrix(&|f| solve_pseudo_inverse(f, grad, *rcond)),
@@ -176,6 +190,23 @@ pub(crate) fn solve_direction<T: Scalar>(
                 cg: Some(info),
             })
         }
+    }
+}
+
+/// x·a/b for powers of two a and b, in an order that keeps the intermediate in the normal range
+/// whenever the result is: x·(a/b) if a/b is normal, else (x·a)/b or (x/b)·a.
+fn mul_div_pow2<T: Scalar>(x: T, a: T, b: T) -> T {
+    let normal = smallest_normal::<T>();
+    let in_range = |y: T| y.is_finite() && (y == T::zero() || y.abs() >= normal);
+    let ratio = a / b;
+    if in_range(ratio) && ratio != T::zero() {
+        return x * ratio;
+    }
+    let xa = x * a;
+    if in_range(xa) && (xa != T::zero() || x == T::zero()) {
+        xa / b
+    } else {
+        (x / b) * a
     }
 }
 
@@ -198,31 +229,52 @@ fn symmetric_eigen<T: Scalar>(f: &DMatrix<T>) -> Result<SymmetricEigen<T, Dyn>> 
         })
 }
 
-/// u with F u = g (Solver::Exact). `f` is symmetric positive semidefinite.
-fn solve_exact<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>) -> Result<DVector<T>> {
-    let n = f.nrows();
-    let eig = symmetric_eigen(f)?.eigenvalues;
+/// u with F u = g (Solver::Exact), from the column-scaled F̂ = D⁻¹FD⁻¹ of [`scaled_fisher`]
+/// (symmetric positive semidefinite, full) and its power-of-two scales D = diag(σⱼ).
+///
+/// The rank test is the documented one on F (λ_min ≤ n·ε·λ_max), taken on F/σ²_max
+/// (σ_max = maxⱼ σⱼ, an exact power-of-two scaling of F, so the same verdict with entries near 1
+/// whatever the scale of the scores). The solve is on F̂ (Jacobi scaling), which is never
+/// subnormal where F would be: scores near 1e-160 have F ~ 1e-320, which kept only a few bits
+/// (issue #16, item 5). With t a power of two near ‖g‖∞: F̂ v = D⁻¹g/t, u = D⁻¹v·t, every
+/// scaling exact.
+fn solve_exact<T: Scalar>(
+    f_hat: &DMatrix<T>,
+    scales: &DVector<T>,
+    g: &DVector<T>,
+) -> Result<DVector<T>> {
+    let n = f_hat.nrows();
+    let top = scales.max();
+    let f_tilde = DMatrix::from_fn(n, n, |i, j| {
+        let (a, b) = (scales[i] / top, scales[j] / top);
+        let (big, small) = if a >= b { (a, b) } else { (b, a) };
+        (f_hat[(i, j)] * big) * small
+    });
+    let eig = symmetric_eigen(&f_tilde)?.eigenvalues;
     let max = eig.iter().fold(T::zero(), |m, x| m.max(x.abs()));
     let min = eig.iter().fold(max, |m, x| m.min(*x));
     let threshold = lit::<T>(n as f64) * epsilon::<T>() * max;
     if max == T::zero() || min <= threshold {
         return Err(PgError::SingularFisher {
             reason: format!(
-                "smallest eigenvalue {min} ≤ n·ε·λ_max = {threshold} (λ_max = {max}); \
-                 use the damped, pseudo_inverse or conjugate_gradient solver"
+                "smallest eigenvalue {min} ≤ n·ε·λ_max = {threshold} (λ_max = {max}) of F/σ²_max \
+                 (σ_max = {top}); use the damped, pseudo_inverse or conjugate_gradient solver"
             ),
         });
     }
-    let u = match cholesky_solve(f.clone(), g) {
-        Some(u) => u,
-        None => f
+    let t = power_of_two_near(g.amax());
+    let h = DVector::from_fn(n, |j, _| (g[j] / t) / scales[j]);
+    let v = match cholesky_solve(f_hat.clone(), &h) {
+        Some(v) => v,
+        None => f_hat
             .clone()
             .lu()
-            .solve(g)
+            .solve(&h)
             .ok_or_else(|| PgError::SingularFisher {
                 reason: "LU factorisation found a zero pivot".into(),
             })?,
     };
+    let u = DVector::from_fn(n, |j, _| mul_div_pow2(v[j], t, scales[j]));
     if u.iter().all(|x| x.is_finite()) {
         Ok(u)
     } else {
@@ -268,26 +320,61 @@ fn solve_pseudo_inverse<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, rcond: T) -> 
     Ok(&eig.eigenvectors * coeffs)
 }
 
+/// The power of two s by which the conjugate gradient solver divides G: 1 while maxᵢⱼ|Gᵢⱼ| lies
+/// in [√(N/ε), √(M·ε)] (N the smallest normal, M the largest finite number), where ‖Gp‖² for a
+/// p of norm ~1 neither overflows nor loses its small eigen-directions to underflow; otherwise one
+/// near max(maxᵢⱼ|Gᵢⱼ|, √λ).
+fn cg_matrix_scale<T: Scalar>(g_max: T, damping: T) -> T {
+    let Some(max) = T::max_value() else {
+        return T::one();
+    };
+    let eps = epsilon::<T>();
+    let (lo, hi) = ((smallest_normal::<T>() / eps).sqrt(), (max * eps).sqrt());
+    if g_max >= lo && g_max <= hi {
+        T::one()
+    } else {
+        power_of_two_near(g_max.max(damping.sqrt()))
+    }
+}
+
 /// Conjugate gradient on (GᵀG/m + λI) u = g from u₀ = 0 (Solver::ConjugateGradient).
 /// Stops when ‖r‖ ≤ tol·‖g‖, after `max_iters` iterations, or at a direction of zero
 /// curvature pᵀ(F + λI)p ≤ 0.
+///
+/// It runs on the scaled system (issue #16, item 5): with t a power of two near ‖g‖∞ and s = 1,
+/// or, for scores beyond [√(N/ε), √(M·ε)], a power of two near max(maxᵢⱼ|Gᵢⱼ|, √λ)
+/// ([`cg_matrix_scale`]), Ĝ = G/s (in place, exact), ĝ = g/t, λ̂ = λ/s², and
+/// (ĜᵀĜ/m + λ̂I) û = ĝ, u = û·t/s². The curvature is ‖Ĝp‖²/m + λ̂‖p‖², ≥ 0 by construction and
+/// free of the overflow of pᵀGᵀGp at scores ~1e135 (which stopped the unscaled recurrence at
+/// iteration 0 with u = 0). The stopping test ‖r̂‖ ≤ tol·‖ĝ‖ and the reported residual
+/// ‖r‖ = ‖r̂‖·t are those of the unscaled system, as the scalings are exact. CG itself is
+/// inherently limited: unconverged, or on an ill-conditioned F̂, ‖û − F̂⁻¹ĝ‖ is bounded only by
+/// about κ(F̂)·u·‖û‖ per iteration, its growth not bounded.
 fn solve_cg<T: Scalar>(
-    g_mat: &DMatrix<T>,
+    mut g_mat: DMatrix<T>,
     g: &DVector<T>,
     params: &CgParams<T>,
 ) -> Result<(DVector<T>, CgInfo<T>)> {
-    let apply = |v: &DVector<T>| fisher_vector_product(g_mat, v) + v * params.damping;
-    let target = params.tol * stable_norm(g);
+    let m = lit::<T>(g_mat.nrows() as f64);
+    let s = cg_matrix_scale(g_mat.amax(), params.damping);
+    if s != T::one() {
+        g_mat /= s;
+    }
+    let t = power_of_two_near(g.amax());
+    let g_hat = g / t;
+    let damping = params.damping / s / s;
+    let target = params.tol * stable_norm(&g_hat);
     let mut u = DVector::zeros(g.len());
-    let mut r = g.clone();
+    let mut r = g_hat.clone();
     let mut p = r.clone();
     let mut rr = r.dot(&r);
     let mut residual = rr.sqrt();
     let mut iterations = 0;
     let mut converged = residual <= target;
     while !converged && iterations < params.max_iters {
-        let ap = apply(&p);
-        let curvature = p.dot(&ap);
+        let gp = &g_mat * &p;
+        let ap = g_mat.tr_mul(&gp) / m + &p * damping;
+        let curvature = gp.dot(&gp) / m + p.dot(&p) * damping;
         if curvature <= T::zero() || !curvature.is_finite() {
             break;
         }
@@ -303,18 +390,19 @@ fn solve_cg<T: Scalar>(
     }
     let info = CgInfo {
         iterations,
-        residual,
+        residual: residual * t,
         converged,
     };
     if params.strict && !converged {
         return Err(PgError::NoConvergence {
             iterations,
-            detail: format!("conjugate gradient residual ‖r‖ = {residual}"),
+            detail: format!("conjugate gradient residual ‖r‖ = {}", info.residual),
         });
     }
     // On an extremely ill-conditioned F the rounded recurrence can diverge until ‖r‖ overflows;
     // a result never carries a non-finite number. Found by fuzzing
     // (`fuzz_regressions::conjugate_gradient_residual_that_overflows`).
     finite_scalar(info.residual, "cg_residual")?;
+    let u = u.map(|x| mul_div_pow2(mul_div_pow2(x, t, s), T::one(), s));
     Ok((u, info))
 }

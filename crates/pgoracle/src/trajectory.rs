@@ -5,6 +5,7 @@
 
 use nalgebra::DVector;
 
+use crate::compensated::{CompensatedSum, compensated_horner_suffixes, pow_scaled};
 use crate::error::{PgError, Result};
 use crate::policy::Policy;
 use crate::scalar::Scalar;
@@ -44,16 +45,23 @@ pub fn reward_to_go<S, A, T: Scalar>(tau: &[Step<S, A, T>], j: usize, gamma: T) 
         .unwrap_or_else(T::zero)
 }
 
-/// All rewards-to-go [R(τ, 1), …, R(τ, d)] in one backward pass (O(d) instead of O(d²)).
+/// All rewards-to-go [R(τ, 1), …, R(τ, d)] in one backward pass (O(d log d) instead of O(d²)).
+///
+/// $$R(\tau, k) = \gamma^{k-1} H\_k, \qquad H\_k = \sum\_{\ell=k}^{d} r^{(\ell)} \gamma^{\ell-k} = r^{(k)} + \gamma H\_{k+1}$$
+///
+/// Hₖ comes from the compensated Horner scheme ([`compensated_horner_suffixes`]: as if summed in
+/// twice the working precision, so r = [1e16, 1, −1e16] gives R(τ) = 1 and [−1, 1e16, 1, −1e16]
+/// exactly 0, where plain summation gives 0 and −1), and γ^(k−1)·Hₖ from [`pow_scaled`], which
+/// never goes through a subnormal γ^(k−1) when the product is normal (γ = 1e-29 with
+/// r₁₃ = 1e300 gives 1e-48, where repeated multiplication gives 0). Issue #16, item 6.
+/// Bound: |R̂(τ, k) − R(τ, k)| ≤ (2⌈log₂ k⌉ + 3)·u·|R(τ, k)| + γ²₂d·Σ_{ℓ≥k}|r_ℓ|γ^(ℓ−1).
 pub fn rewards_to_go<S, A, T: Scalar>(tau: &[Step<S, A, T>], gamma: T) -> Vec<T> {
-    let mut out = vec![T::zero(); tau.len()];
-    let discounts = discounts(tau.len(), gamma);
-    let mut acc = T::zero();
-    for k in (0..tau.len()).rev() {
-        acc += tau[k].r * discounts[k];
-        out[k] = acc;
-    }
-    out
+    let rewards: Vec<T> = tau.iter().map(|step| step.r).collect();
+    compensated_horner_suffixes(&rewards, gamma)
+        .into_iter()
+        .enumerate()
+        .map(|(k, h)| pow_scaled(h, gamma, k))
+        .collect()
 }
 
 /// Discount weights [γ⁰, γ¹, …, γ^(d−1)] for a trajectory of `d` steps.
@@ -95,15 +103,26 @@ pub fn check_trajectories<T: Scalar, P: Policy<T>>(
 }
 
 /// Mean of a non-empty list of vectors of equal length (the `mean(…)` of the book's code):
-/// the sum divided by m, or, if the sum overflows, the sum of the vᵢ/m (so a mean that is
-/// representable is returned even when the sum is not).
+/// each component is a compensated sum (Neumaier; error ≤ u·|Σ| + γ²ₘ·Σ|vᵢ|, so cancelling
+/// gradients such as 1e16, 1, −1e16 average to 1/3, not 0) divided by m, or, if the sum
+/// overflows, the compensated sum of the vᵢ/m (so a mean that is representable is returned even
+/// when the sum is not).
 pub(crate) fn mean_vector<T: Scalar>(vs: &[DVector<T>]) -> DVector<T> {
     let n = vs.first().map_or(0, |v| v.len());
     let m = nalgebra::convert::<f64, T>(vs.len() as f64);
-    let sum = vs.iter().fold(DVector::zeros(n), |acc, v| acc + v);
-    if sum.iter().all(|x| x.is_finite()) {
-        sum / m
-    } else {
-        vs.iter().fold(DVector::zeros(n), |acc, v| acc + v / m)
-    }
+    DVector::from_fn(n, |j, _| {
+        let sum = vs
+            .iter()
+            .map(|v| v[j])
+            .collect::<CompensatedSum<T>>()
+            .total();
+        if sum.is_finite() {
+            sum / m
+        } else {
+            vs.iter()
+                .map(|v| v[j] / m)
+                .collect::<CompensatedSum<T>>()
+                .total()
+        }
+    })
 }

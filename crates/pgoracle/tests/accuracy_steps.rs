@@ -1,3 +1,175 @@
 //! Issue #16, items 5, 6 and 9: steps, sums and solves without intermediate overflow,
 //! underflow or cancellation. Expected values are 100-digit mpmath evaluations of the exact
 //! inputs.
+//!
+//! Each expected value is printed by `tools/reference/accuracy_steps_refs.py` (mpmath, 100
+//! digits): the f64 literal is the correctly rounded exact value, the comment its first 30 digits.
+
+use nalgebra::{DVector, dvector};
+use pgoracle::error::PgError;
+use pgoracle::{
+    CgParams, Gaussian, RestrictedUpdateParams, Solver, Step, discounted_return, fisher,
+    gradient_ascent, likelihood_ratio_gradient, natural_update, restricted_step, restricted_update,
+    rewards_to_go,
+};
+
+/// |x − exact| ≤ ulps·ε·|exact| (relative error in units of f64's ε = 2⁻⁵²).
+fn assert_close(x: f64, exact: f64, ulps: f64, what: &str) {
+    assert!(
+        (x - exact).abs() <= ulps * f64::EPSILON * exact.abs(),
+        "{what}: {x:e} vs the exact {exact:e} ({:.3} ulp)",
+        (x - exact).abs() / (f64::EPSILON * exact.abs())
+    );
+}
+
+/// One-step trajectories under N(0, 1) at θ = [0, 1] with the action a = 1 (score [1, 0]) and
+/// the given rewards, all in one trajectory.
+fn trajectory(rewards: &[f64]) -> Vec<Step<f64, f64, f64>> {
+    rewards
+        .iter()
+        .map(|&r| Step { s: 0.0, a: 1.0, r })
+        .collect()
+}
+
+// ---- Item 5: intermediate overflow and underflow -------------------------------------------
+
+/// restricted_step with ε = 1e308: 2ε overflows, but the step length √(2ε) ≈ 1.4e154 does not.
+/// It is now √(ε/2)·2 there (ε/2 and ·2 are exact, so the length is correctly rounded).
+#[test]
+fn restricted_step_with_epsilon_1e308() {
+    let theta = restricted_step(&dvector![0.0], &dvector![1.0], 1e308).unwrap();
+    // mpmath 100 digits: √(2·1e308) = 1.41421356237309505656505906767e154.
+    assert_close(theta[0], 1.414213562373095e154, 1.0, "√(2ε)");
+}
+
+/// gradient_ascent θ = [−1e308], g = [1e308], α = 2: α·g overflows, θ + αg = 1e308 does not.
+/// θ′ = fma(g, α, θ) is correctly rounded.
+#[test]
+fn gradient_ascent_with_an_overflowing_product() {
+    let theta = gradient_ascent(&dvector![-1e308], &dvector![1e308], 2.0).unwrap();
+    // mpmath 100 digits: −1e308 + 2·1e308 = 1.00000000000000001097906362944e308.
+    assert_eq!(theta, dvector![1e308]);
+}
+
+/// gradient_ascent θ = [1], g = [−10.000000001], α = 0.1: θ + αg cancels to 1e-10, and the
+/// rounding of α·g alone was 2.5e9 ulps of it.
+#[test]
+fn gradient_ascent_with_cancellation() {
+    let theta = gradient_ascent(&dvector![1.0], &dvector![-10.000000001], 0.1).unwrap();
+    // mpmath 100 digits: 1 + 0.1·(−10.000000001) = −1.00000063785188336717979955217e-10.
+    assert_eq!(theta, dvector![-1.0000006378518833e-10]);
+}
+
+/// fisher of the scores [1.3e154], [1.3e154]: each product overflows, their mean 1.69e308 does
+/// not. Columns are scaled by their largest entry and the dot product is Dot2.
+#[test]
+fn fisher_with_overflowing_products() {
+    let f = fisher(&[dvector![1.3e154], dvector![1.3e154]]).unwrap();
+    // mpmath 100 digits: (1.3e154² + 1.3e154²)/2 = 1.68999999999999985396374568659e308.
+    assert_eq!(f[(0, 0)], 1.6899999999999998e308);
+}
+
+/// The exact solver on scores near 1e-160: F = GᵀG/m has entries near 1e-320 (subnormal)
+/// unless the system is column-scaled. G = [[3e-160, 1e-160], [1e-160, 2e-160]], g = mean of
+/// [2e-160, 1e-160] and [0, 3e-160], ε = ½.
+#[test]
+fn exact_solver_on_scores_near_1e_160() {
+    let scores = [dvector![3e-160, 1e-160], dvector![1e-160, 2e-160]];
+    let grads = [dvector![2e-160, 1e-160], dvector![0.0, 3e-160]];
+    let step = natural_update(&dvector![0.0, 0.0], &grads, &scores, 0.5, &Solver::Exact).unwrap();
+    // mpmath 100 digits: u = [−4.00000000000000004545340975926e159,
+    // 1.20000000000000001363602292778e160], Δ = u·√(2ε/gᵀu) =
+    // [−2.82842712474619012974379171724e159, 8.48528137423857038923137515172e159].
+    let u = [-4e159, 1.2e160];
+    let delta = [-2.8284271247461903e159, 8.48528137423857e159];
+    for j in 0..2 {
+        assert_close(step.direction[j], u[j], 16.0, "u");
+        assert_close(step.theta[j], delta[j], 16.0, "θ′ − θ");
+    }
+}
+
+/// Conjugate gradient on scores ~1e135 with gradients ~1e37: pᵀGᵀGp overflows in the unscaled
+/// recurrence, which stopped at iteration 0 with u = 0 and reported `NonPositiveCurvature`.
+/// G = diag(1e135, 2e135), gradients [1e37, 1e37] twice, ε = ½.
+#[test]
+fn conjugate_gradient_on_scores_near_1e135() {
+    let scores = [dvector![1e135, 0.0], dvector![0.0, 2e135]];
+    let grads = [dvector![1e37, 1e37], dvector![1e37, 1e37]];
+    let solver = Solver::ConjugateGradient(CgParams::new(10, 1e-14));
+    let step = natural_update(&dvector![0.0, 0.0], &grads, &scores, 0.5, &solver).unwrap();
+    // mpmath 100 digits: u = [2.00000000000000006043376827316e-233,
+    // 5.00000000000000015108442068291e-234], Δ = [1.26491106406735178108160379083e-135,
+    // 3.16227766016837945270400947708e-136].
+    let u = [2.0000000000000001e-233, 5.0000000000000003e-234];
+    let delta = [1.2649110640673518e-135, 3.1622776601683796e-136];
+    for j in 0..2 {
+        assert_close(step.direction[j], u[j], 16.0, "u");
+        assert_close(step.theta[j], delta[j], 16.0, "θ′ − θ");
+    }
+    assert!(step.cg.unwrap().converged);
+}
+
+/// γ = 1e-29 discounting: twelve zero rewards, then 1e300. γ¹² = 1e-348 is below the normal
+/// range, but r₁₃·γ¹² ≈ 1e-48 is not; repeated multiplication went to 0.
+#[test]
+fn discounting_with_gamma_1e_29() {
+    let mut rewards = vec![0.0; 12];
+    rewards.push(1e300);
+    let r = discounted_return(&trajectory(&rewards), 1e-29);
+    // mpmath 100 digits: 1e300·(1e-29)¹² = 9.99999999999999370983650356456e-49.
+    assert_close(r, 9.999999999999994e-49, 16.0, "R(τ)");
+    // Each reward-to-go R(τ, k) = r₁₃·γ¹² as well (k ≤ 13).
+    for x in rewards_to_go(&trajectory(&rewards), 1e-29) {
+        assert_close(x, 9.999999999999994e-49, 16.0, "R(τ, k)");
+    }
+}
+
+// ---- Item 6: compensated returns -----------------------------------------------------------
+
+/// Rewards [1e16, 1, −1e16]: R(τ) = 1, which naive summation rounds to 0 (then `ZeroGradient`).
+#[test]
+fn return_of_1e16_1_minus_1e16() {
+    let tau = trajectory(&[1e16, 1.0, -1e16]);
+    // mpmath 100 digits: 1e16 + 1 − 1e16 = 1.
+    assert_eq!(discounted_return(&tau, 1.0), 1.0);
+    // Score [3, 0] (three actions a = 1 under N(0, 1)), so u = [3, 0] and θ′ = θ + √(2ε)[1, 0].
+    let params = RestrictedUpdateParams {
+        gamma: 1.0,
+        epsilon: 0.5,
+    };
+    let update = restricted_update(&Gaussian, &dvector![0.0, 1.0], &[tau], &params).unwrap();
+    assert_eq!(update.grad, dvector![3.0, 0.0]);
+    assert_eq!(update.theta, dvector![1.0, 1.0]);
+}
+
+/// Rewards [−1, 1e16, 1, −1e16]: R(τ) = 0 exactly, so the gradient is zero and there is no
+/// step (naive summation gave −1 and a spurious step).
+#[test]
+fn return_of_minus_1_1e16_1_minus_1e16() {
+    let tau = trajectory(&[-1.0, 1e16, 1.0, -1e16]);
+    // mpmath 100 digits: −1 + 1e16 + 1 − 1e16 = 0 exactly.
+    assert_eq!(discounted_return(&tau, 1.0), 0.0);
+    let params = RestrictedUpdateParams {
+        gamma: 1.0,
+        epsilon: 0.5,
+    };
+    let result = restricted_update(&Gaussian, &dvector![0.0, 1.0], &[tau], &params);
+    assert!(
+        matches!(result, Err(PgError::ZeroGradient { .. })),
+        "{result:?}"
+    );
+}
+
+/// The mean over trajectories of score·R: three one-step trajectories with score [1, 0] and
+/// returns 1e16, 1, −1e16. The exact mean is 1/3; summing the products naively gives 0.
+#[test]
+fn gradient_mean_of_cancelling_returns() {
+    let trajectories = [
+        trajectory(&[1e16]),
+        trajectory(&[1.0]),
+        trajectory(&[-1e16]),
+    ];
+    let lr = likelihood_ratio_gradient(&Gaussian, &dvector![0.0, 1.0], &trajectories, 1.0).unwrap();
+    // mpmath 100 digits: (1e16 + 1 − 1e16)/3 = 0.333333333333333333333333333333.
+    assert_eq!(lr.grad, DVector::from_vec(vec![0.3333333333333333, 0.0]));
+}
