@@ -137,11 +137,22 @@ pub fn compare_field(
     if es != gs || e.len() != g.len() {
         return unusable(field, &format!("shape {gs:?}, expected {es:?}"));
     }
-    let scale = e.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    // The normwise scale is over the finite expected entries. A non-finite entry (a peer's ∞ or
+    // NaN, reproduced by a profile) agrees only with the same value: with ∞ in the scale the
+    // bound was ∞ and a candidate's +∞ passed for an expected −∞.
+    let scale = e
+        .iter()
+        .filter(|x| x.is_finite())
+        .fold(0.0f64, |m, x| m.max(x.abs()));
     let mut worst = (0usize, 0.0f64);
     for (i, (x, y)) in e.iter().zip(&g).enumerate() {
-        let d = if x == y { 0.0 } else { (y - x).abs() };
-        let d = if d.is_nan() { f64::INFINITY } else { d };
+        let d = if x == y || (x.is_nan() && y.is_nan()) {
+            0.0
+        } else if x.is_finite() && y.is_finite() {
+            (y - x).abs()
+        } else {
+            f64::INFINITY
+        };
         if d > worst.1 || i == 0 {
             worst = (i, d);
         }

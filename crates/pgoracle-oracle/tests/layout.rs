@@ -48,3 +48,62 @@ fn non_finite_numbers_are_the_contract_strings() {
     assert_eq!(number(f32::NEG_INFINITY), json!("-Infinity"));
     assert_eq!(number(f32::NAN), json!("NaN"));
 }
+
+/// The contract's strings read back as the values they name, in both precisions, and a
+/// candidate's "Infinity" does not pass for an expected "-Infinity".
+#[test]
+fn non_finite_strings_read_back_with_their_sign() {
+    use pgoracle_oracle::compare::{compare_field, parse_value};
+    use pgoracle_oracle::number::parse_number;
+    assert_eq!(
+        parse_number::<f64>(&json!("-Infinity")),
+        Some(f64::NEG_INFINITY)
+    );
+    assert_eq!(
+        parse_number::<f32>(&json!("-Infinity")),
+        Some(f32::NEG_INFINITY)
+    );
+    assert_eq!(parse_number::<f64>(&json!("Infinity")), Some(f64::INFINITY));
+    assert!(parse_number::<f32>(&json!("NaN")).is_some_and(f32::is_nan));
+    assert_eq!(
+        parse_number::<f64>(&json!("inf")),
+        None,
+        "only the contract's strings"
+    );
+    assert_eq!(parse_value(&json!("-Infinity")), Some(f64::NEG_INFINITY));
+    let mixed = compare_field(
+        "kl",
+        &json!("-Infinity"),
+        Some(&json!("Infinity")),
+        1e-9,
+        false,
+    );
+    assert!(!mixed.ok);
+    let same = compare_field(
+        "kl",
+        &json!("-Infinity"),
+        Some(&json!("-Infinity")),
+        1e-9,
+        false,
+    );
+    assert!(same.ok);
+}
+
+/// A non-finite expected entry agrees only with the same value, and does not widen the bound
+/// of the finite entries beside it.
+#[test]
+fn non_finite_expected_entries_must_match_exactly() {
+    use pgoracle_oracle::compare::compare_field;
+    let expected = json!([1.0, "Infinity"]);
+    let ok = |got: serde_json::Value| compare_field("g", &expected, Some(&got), 1e-9, false).ok;
+    assert!(ok(json!([1.0, "Infinity"])));
+    assert!(
+        !ok(json!([2.0, "Infinity"])),
+        "the finite entry is still compared"
+    );
+    assert!(!ok(json!([1.0, 1e308])));
+    assert!(!ok(json!([1.0, "NaN"])));
+    let nan = json!(["NaN"]);
+    assert!(compare_field("v", &nan, Some(&json!(["NaN"])), 1e-9, false).ok);
+    assert!(!compare_field("v", &nan, Some(&json!([0.0])), 1e-9, false).ok);
+}
