@@ -243,10 +243,15 @@ fn walk<T: Real, P: Policy<T>>(
             if !lp.is_finite() {
                 return Err("ZeroProbability");
             }
-            let lq = policy
-                .log_density(theta_prime, &step.a, &step.s)
-                .map_err(|e| e.kind())?;
-            let w = (lq - lp).exp();
+            // The ratio is the library's log_ratio (checked against 100-digit references in
+            // crates/pgoracle/tests/accuracy_policies.rs): exp(log π′ − log π) from two rounded
+            // log-densities loses about ε·z² in the far tail, and the clamp decisions at
+            // ε = w − 1 ± 1 ulp (`Epsilon::AtRatio`) would then differ by rounding alone. The
+            // harness still re-derives the clamp decisions and the gradient's assembly.
+            let w = policy
+                .log_ratio(theta, theta_prime, &step.a, &step.s)
+                .map_err(|e| e.kind())?
+                .exp();
             if clamped(w, r, epsilon) {
                 continue;
             }
