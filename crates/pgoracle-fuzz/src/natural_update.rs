@@ -34,11 +34,12 @@ use nalgebra::{DMatrix, DVector};
 
 use super::input::{Num, SolverCase};
 use super::{Real, assert_finite, assert_kind, to, vector, widen};
-use pgoracle::compensated::{CompensatedSum, dot2};
+use pgoracle::compensated::dot2;
 use pgoracle::fisher::fisher;
 use pgoracle::natural::natural_update;
 use pgoracle::scalar::stable_norm;
 use pgoracle::solver::Solver;
+use pgoracle::trajectory::mean_vector;
 
 /// Most parameters (n) an ordinary case uses, and the number of column exponents of
 /// [`Scores::ScaledColumns`] (column j uses exponent j mod 4).
@@ -263,28 +264,6 @@ pub fn harness(case: Case) {
     }
 }
 
-/// The mean of the gradients as the library defines it: per component, the compensated
-/// (Neumaier) sum over m, or the compensated sum of the vᵢ/m when the sum overflows.
-fn mean<T: Real>(vs: &[DVector<T>]) -> DVector<T> {
-    let n = vs[0].len();
-    let m: T = to(vs.len() as f64);
-    DVector::from_fn(n, |j, _| {
-        let sum = vs
-            .iter()
-            .map(|v| v[j])
-            .collect::<CompensatedSum<T>>()
-            .total();
-        if sum.is_finite() {
-            sum / m
-        } else {
-            vs.iter()
-                .map(|v| v[j] / m)
-                .collect::<CompensatedSum<T>>()
-                .total()
-        }
-    })
-}
-
 /// ‖x‖₂ in f64, scaled so that it does not overflow.
 fn norm_f64(x: &DVector<f64>) -> f64 {
     let s = x.amax();
@@ -355,7 +334,9 @@ fn check<T: Real>(inputs: &Inputs, case: &Case) {
         return;
     }
 
-    let g = mean(&grads);
+    // The library's mean (the book's `mean`, compensated; crates/pgoracle/src/trajectory.rs):
+    // the harness re-derives the step from it, not the averaging itself.
+    let g = mean_vector(&grads);
     let zero_gradient = g.iter().all(|x| *x == T::zero());
     let step = match result {
         Err(e) => {

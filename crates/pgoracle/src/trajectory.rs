@@ -107,7 +107,7 @@ pub fn check_trajectories<T: Scalar, P: Policy<T>>(
 /// gradients such as 1e16, 1, −1e16 average to 1/3, not 0) divided by m, or, if the sum
 /// overflows, the compensated sum of the vᵢ/m (so a mean that is representable is returned even
 /// when the sum is not).
-pub(crate) fn mean_vector<T: Scalar>(vs: &[DVector<T>]) -> DVector<T> {
+pub fn mean_vector<T: Scalar>(vs: &[DVector<T>]) -> DVector<T> {
     let n = vs.first().map_or(0, |v| v.len());
     let m = nalgebra::convert::<f64, T>(vs.len() as f64);
     DVector::from_fn(n, |j, _| {
