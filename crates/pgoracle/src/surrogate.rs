@@ -3,10 +3,11 @@
 
 use nalgebra::DVector;
 
+use crate::compensated::{CompensatedSum, pow_scaled};
 use crate::error::Result;
 use crate::policy::Policy;
 use crate::scalar::{Scalar, check_discount, check_nonnegative, finite_scalar, lit};
-use crate::trajectory::{Step, Trajectory, check_trajectories, discounts, rewards_to_go};
+use crate::trajectory::{Step, Trajectory, check_trajectories, rewards_to_go};
 
 /// Likelihood ratio w = π_θ′(a | s) / π_θ(a | s), computed as exp(log w) so that densities
 /// that underflow separately still give their ratio.
@@ -76,28 +77,29 @@ pub(crate) fn check_surrogate_inputs<T: Scalar, P: Policy<T>>(
     check_trajectories(policy, trajectories)
 }
 
-/// Mean over trajectories of the mean over steps of `term(step, R(τ, k), γ^(k−1))` — the
+/// Mean over trajectories of the mean over steps of `term(step, R(τ, k), k − 1)` — the
 /// `mean(f(τ) for τ in τs)` with `f(τ) = mean(… for (k, (s,a,r)) in enumerate(τ))` shape of
-/// Algorithms 12.5 and 12.6. Rewards-to-go and discounts are computed once per trajectory.
+/// Algorithms 12.5 and 12.6. Rewards-to-go are computed once per trajectory; a term that needs
+/// the discount γ^(k−1) forms x·γ^(k−1) with [`pow_scaled`] from the exponent it is given, and
+/// both means are compensated sums (issue #16, item 6).
 pub(crate) fn mean_of_step_means<T: Scalar, S, A, F>(
     trajectories: &[Trajectory<S, A, T>],
     gamma: T,
     mut term: F,
 ) -> Result<T>
 where
-    F: FnMut(&Step<S, A, T>, T, T) -> Result<T>,
+    F: FnMut(&Step<S, A, T>, T, usize) -> Result<T>,
 {
-    let mut total = T::zero();
+    let mut total = CompensatedSum::default();
     for tau in trajectories {
         let rtg = rewards_to_go(tau, gamma);
-        let weights = discounts(tau.len(), gamma);
-        let mut acc = T::zero();
-        for ((step, r), w) in tau.iter().zip(rtg).zip(weights) {
-            acc += term(step, r, w)?;
+        let mut acc = CompensatedSum::default();
+        for (k, (step, r)) in tau.iter().zip(rtg).enumerate() {
+            acc.add(term(step, r, k)?);
         }
-        total += acc / lit::<T>(tau.len() as f64);
+        total.add(acc.total() / lit::<T>(tau.len() as f64));
     }
-    Ok(total / lit::<T>(trajectories.len() as f64))
+    Ok(total.total() / lit::<T>(trajectories.len() as f64))
 }
 
 /// Surrogate objective, Eq. (12.18) as estimated by `surrogate_objective` of Algorithm 12.5:
@@ -166,8 +168,12 @@ pub fn surrogate_constraint<T: Scalar, P: Policy<T>>(
     gamma: T,
 ) -> Result<T> {
     check_surrogate_inputs(policy, theta, theta_prime, trajectories, gamma)?;
-    let value = mean_of_step_means(trajectories, gamma, |step, _, discount| {
-        Ok(policy.kl(theta, theta_prime, &step.s)? * discount)
+    let value = mean_of_step_means(trajectories, gamma, |step, _, k| {
+        Ok(pow_scaled(
+            policy.kl(theta, theta_prime, &step.s)?,
+            gamma,
+            k,
+        ))
     })?;
     finite_scalar(value, "surrogate_constraint")
 }

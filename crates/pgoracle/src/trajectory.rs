@@ -64,18 +64,6 @@ pub fn rewards_to_go<S, A, T: Scalar>(tau: &[Step<S, A, T>], gamma: T) -> Vec<T>
         .collect()
 }
 
-/// Discount weights [γ⁰, γ¹, …, γ^(d−1)] for a trajectory of `d` steps.
-pub fn discounts<T: Scalar>(d: usize, gamma: T) -> Vec<T> {
-    let mut w = T::one();
-    (0..d)
-        .map(|_| {
-            let x = w;
-            w *= gamma;
-            x
-        })
-        .collect()
-}
-
 /// Validates a batch of trajectories for `policy`: at least one trajectory, none empty,
 /// finite rewards, and states/actions the policy accepts.
 pub fn check_trajectories<T: Scalar, P: Policy<T>>(

@@ -173,3 +173,35 @@ fn gradient_mean_of_cancelling_returns() {
     // mpmath 100 digits: (1e16 + 1 − 1e16)/3 = 0.333333333333333333333333333333.
     assert_eq!(lr.grad, DVector::from_vec(vec![0.3333333333333333, 0.0]));
 }
+
+/// The surrogate constraint's discount γ^(k−1) times a large KL (Eq. 12.19 as Algorithm 12.5
+/// estimates it): linear Gaussian θ = [0, 1] → θ′ = [1, 1], so D_KL(s) = ½s²; twelve steps at
+/// s = 0 (KL 0), then one at s = 1.4e150 (KL ≈ 1e300) weighted by γ¹² with γ = 1e-29.
+/// γ¹² = 1e-348 is below the double range, so repeated multiplication gave weight 0 and
+/// g = 0; the exact value of the exact inputs is ½·s²·γ¹²/13 =
+/// 7.53846153846153381772693998914e-50 (exact rational arithmetic on the f64 inputs).
+#[test]
+fn surrogate_constraint_with_a_discount_below_the_double_range() {
+    use pgoracle::{LinearGaussian, surrogate_constraint};
+    let mut steps: Vec<Step<f64, f64, f64>> = (0..12)
+        .map(|_| Step {
+            s: 0.0,
+            a: 0.0,
+            r: 0.0,
+        })
+        .collect();
+    steps.push(Step {
+        s: 1.4e150,
+        a: 0.0,
+        r: 0.0,
+    });
+    let g = surrogate_constraint(
+        &LinearGaussian,
+        &dvector![0.0, 1.0],
+        &dvector![1.0, 1.0],
+        &[steps],
+        1e-29,
+    )
+    .unwrap();
+    assert_close(g, 7.538461538461534e-50, 16.0, "g");
+}
