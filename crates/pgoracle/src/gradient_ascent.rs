@@ -17,8 +17,8 @@ use crate::scalar::{
 ///
 /// Each entry is one fused multiply-add, θᵢ′ = fma(∇ᵢ, α, θᵢ): the exact θᵢ + α∇ᵢ rounded once,
 /// |θ̂ᵢ′ − θᵢ′| ≤ u·|θᵢ′| (u = 2⁻⁵³ in f64). So α∇ᵢ may overflow when θᵢ′ does not
-/// (θ = [−1e308], ∇ = [1e308], α = 2 gives 1e308), and θ + α∇ ≈ 0 does not cancel
-/// (θ = [1], ∇ = [−10.000000001], α = 0.1 gives −1.0000006378518833e-10; issue #16, item 5).
+/// (θ = \[−1e308\], ∇ = \[1e308\], α = 2 gives 1e308), and θ + α∇ ≈ 0 does not cancel
+/// (θ = \[1\], ∇ = \[−10.000000001\], α = 0.1 gives −1.0000006378518833e-10; issue #16, item 5).
 ///
 /// # Errors
 /// `EmptyInput` (empty θ), `DimensionMismatch` (len ∇U ≠ len θ), `NonFiniteInput`,

@@ -289,14 +289,14 @@ impl<T: Scalar> Policy<T> for Softmax {
         Ok(())
     }
 
-    /// log π_θ(a | s) = θ[s,a] − log Σ_b exp θ[s,b], as (θ_a − m − ln Z) with the row maximum m
+    /// log π_θ(a | s) = θ\[s,a\] − log Σ_b exp θ\[s,b\], as (θ_a − m − ln Z) with the row maximum m
     /// subtracted exactly, and −ln_1p(Σ_{b≠a} e^(θ_b − m)) for a maximal logit (error ≤ 3u).
     fn log_density(&self, theta: &DVector<T>, a: &usize, s: &usize) -> Result<T> {
         Policy::<T>::check_step(self, s, a, || "step".to_string())?;
         Ok(self.row(theta, *s, "theta")?.log_prob(*a))
     }
 
-    /// ∂/∂θ[s,b] log π_θ(a | s) = 1{b = a} − p_b, with 1 − p_a = Σ_{b≠a} t_b / Z, a sum of
+    /// ∂/∂θ\[s,b\] log π_θ(a | s) = 1{b = a} − p_b, with 1 − p_a = Σ_{b≠a} t_b / Z, a sum of
     /// non-negative terms (t_b = e^(θ_b − m), Z = Σ t_b): for a near-certain action,
     /// 1 − exp(log p_a) cancels (θ = [30, 0] gave 9.237e-14 for 9.3576e-14, θ = [40, 0] gave 0).
     /// Error ≤ 5u per entry for normal results (issue #16, item 2).
