@@ -107,7 +107,7 @@ def inputs(c):
     return theta, G, np.array(grads), c['epsilon']
 
 if __name__ == "__main__":
-    for f in sorted(glob.glob('fuzz/corpus/natural_update/crash-*')):
+    for f in sorted(f for h in ('0d7a8587', '332c8991', '8491218c', '8b6fb2ea', 'ef138180') for f in glob.glob('fuzz/corpus/natural_update/regression-*-' + h)):
         c = decode(open(f, 'rb').read())
         print(os.path.basename(f)[:14], c)
         th, G, gr, eps = inputs(c)

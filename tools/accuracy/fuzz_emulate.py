@@ -35,7 +35,7 @@ def natural_step(theta, g, u, eps, F):
     sc = (g / s) @ (u / t)
     return theta + (u / t) * (np.sqrt(two) * np.sqrt(t) / (np.sqrt(s) * np.sqrt(sc))), 'scaled', gu
 
-for f in sorted(glob.glob('fuzz/corpus/natural_update/crash-*')):
+for f in sorted(f for h in ('0d7a8587', '332c8991', '8491218c', '8b6fb2ea', 'ef138180') for f in glob.glob('fuzz/corpus/natural_update/regression-*-' + h)):
     c = decode(open(f, 'rb').read()); th, G, gr, eps = inputs(c)
     F = np.float32 if c['f32'] else np.float64
     th, G, gr = th and np.array(th, F), G.astype(F), gr.astype(F); eps = F(eps)
