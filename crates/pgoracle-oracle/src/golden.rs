@@ -250,13 +250,15 @@ pub fn generate() -> Result<Vec<GoldenFile>, DocError> {
 /// # Errors
 /// As [`generate`].
 pub fn generate_files() -> Result<Vec<GeneratedFile>, DocError> {
-    Ok(generate()?
+    generate()?
         .iter()
-        .map(|file| GeneratedFile {
-            name: format!("{}.json", file.operation),
-            text: to_text(file),
+        .map(|file| {
+            let name = format!("{}.json", file.operation);
+            let text = to_text(file)
+                .map_err(|e| generator_error(&name, &format!("cannot serialise: {e}")))?;
+            Ok(GeneratedFile { name, text })
         })
-        .collect())
+        .collect()
 }
 
 /// Writes every golden file into `dir` (created if needed).

@@ -120,15 +120,17 @@ pub struct GoldenTolerance {
 
 /// The file's text: the header one key per line, each test group opening on one line, and
 /// each test compact on a line of its own; a final newline.
-pub fn to_text(file: &GoldenFile) -> String {
+///
+/// # Errors
+/// serde_json's error if the file cannot be serialised (a map with a non-string key; none of
+/// the envelope's types has one).
+pub fn to_text(file: &GoldenFile) -> Result<String, serde_json::Error> {
     let mut out = Vec::new();
     let mut ser = Serializer::with_formatter(&mut out, Layout::default());
-    // Serialising plain data into a Vec cannot fail.
-    if file.serialize(&mut ser).is_err() {
-        return String::new();
-    }
+    file.serialize(&mut ser)?;
     out.push(b'\n');
-    String::from_utf8_lossy(&out).into_owned()
+    // serde_json writes UTF-8 only.
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// How a container is laid out, by its nesting depth in a golden file.
