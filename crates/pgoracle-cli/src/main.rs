@@ -7,6 +7,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pgoracle::verify::{Verdict, VerifyError, WorkedValue, worked_values};
 use pgoracle_oracle::number::{JsonScalar, number};
+
+/// A precision the verify report prints: f64 or f32 (a JSON scalar that formats).
+trait Printed: JsonScalar + std::fmt::Display + std::fmt::LowerExp {}
+impl<T: JsonScalar + std::fmt::Display + std::fmt::LowerExp> Printed for T {}
 use pgoracle_oracle::{eval_case, eval_document, parse_document};
 use serde_json::{Value, json};
 
@@ -111,7 +115,7 @@ fn verify(args: &VerifyArgs) -> ExitCode {
     }
 }
 
-fn report<T: JsonScalar>(values: Result<Vec<WorkedValue<T>>, VerifyError>, json: bool) -> ExitCode {
+fn report<T: Printed>(values: Result<Vec<WorkedValue<T>>, VerifyError>, json: bool) -> ExitCode {
     let values = match values {
         Ok(v) => v,
         Err(e) => {
@@ -135,7 +139,7 @@ fn report<T: JsonScalar>(values: Result<Vec<WorkedValue<T>>, VerifyError>, json:
     }
 }
 
-fn verify_json<T: JsonScalar>(values: &[WorkedValue<T>]) -> String {
+fn verify_json<T: Printed>(values: &[WorkedValue<T>]) -> String {
     let rows: Vec<Value> = values
         .iter()
         .map(|v| {
@@ -158,7 +162,7 @@ fn verify_json<T: JsonScalar>(values: &[WorkedValue<T>]) -> String {
     serde_json::to_string_pretty(&rows).unwrap_or_default()
 }
 
-fn verify_table<T: JsonScalar>(values: &[WorkedValue<T>]) -> String {
+fn verify_table<T: Printed>(values: &[WorkedValue<T>]) -> String {
     let mut out = format!(
         "pgoracle verify: Chapter 12 worked values recomputed in {}\n{:<14} {:<30} {:>9} {:>22}  verdict\n",
         T::NAME,
@@ -212,7 +216,7 @@ fn emit(text: &str) -> bool {
 }
 
 /// Twelve decimals, or scientific notation for values below 10⁻³ in magnitude.
-fn readable<T: JsonScalar>(x: T) -> String {
+fn readable<T: Printed>(x: T) -> String {
     if x != T::zero() && x.abs() < nalgebra::convert(1e-3) {
         format!("{x:.6e}")
     } else {

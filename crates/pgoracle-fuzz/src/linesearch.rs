@@ -134,7 +134,7 @@ fn scripted(case: &Scripted) {
     };
     let mut candidates: Vec<DVector<f64>> = Vec::new();
     let mut answers: Vec<Option<SurrogateValues<f64>>> = Vec::new();
-    let result = linesearch(case.f_theta.0, &theta, &theta_prime, &params, |c| {
+    let result = linesearch(&theta, &theta_prime, &params, |c| {
         let call = candidates.len();
         candidates.push(c.clone());
         assert!(
@@ -145,7 +145,7 @@ fn scripted(case: &Scripted) {
             return Err(injected.clone());
         }
         let answer = match case.script.get(call % case.script.len().max(1)) {
-            Some(Some((f, g))) => Some(SurrogateValues { f: f.0, g: g.0 }),
+            Some(Some((f, g))) => Some(SurrogateValues::new(f.0, g.0, case.f_theta.0)),
             _ => None,
         };
         answers.push(answer);
@@ -189,6 +189,30 @@ fn scripted(case: &Scripted) {
     let acceptable = |v: &Option<SurrogateValues<f64>>| {
         v.is_some_and(|v| v.g <= params.epsilon && v.f > case.f_theta.0)
     };
+    let result = result.map(|(outcome, decisions)| {
+        // Two tests recorded per candidate evaluated, in order, with the margins ε − g and
+        // f − f(θ).
+        let evaluated: Vec<_> = answers
+            .iter()
+            .enumerate()
+            .filter_map(|(k, a)| a.map(|v| (k, v)))
+            .collect();
+        assert_eq!(
+            decisions.len(),
+            2 * evaluated.len(),
+            "decisions recorded: {case:?}"
+        );
+        for (pair, (k, v)) in decisions.chunks(2).zip(&evaluated) {
+            assert_eq!(
+                (pair[0].at, pair[1].at),
+                (*k, *k),
+                "decision index: {case:?}"
+            );
+            assert_eq!(pair[0].margin.to_bits(), (params.epsilon - v.g).to_bits());
+            assert_eq!(pair[1].margin.to_bits(), (v.f - case.f_theta.0).to_bits());
+        }
+        outcome
+    });
     match result {
         Err(e) => {
             assert_eq!(e, injected, "error not from the surrogate: {case:?}");

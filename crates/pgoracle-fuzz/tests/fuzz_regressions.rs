@@ -105,7 +105,7 @@ fn linesearch_checks_theta_and_theta_prime() {
         .with_max_steps(10);
     let never = |_: &DVector<f64>| Ok(None);
     let kind = |theta: DVector<f64>, theta_prime: DVector<f64>| {
-        pgoracle::linesearch(0.0, &theta, &theta_prime, &params, never)
+        pgoracle::linesearch(&theta, &theta_prime, &params, never)
             .unwrap_err()
             .kind()
     };
@@ -136,21 +136,15 @@ fn linesearch_shrink_that_overflows() {
     }));
     let params = LinesearchParams::new(1.0).with_alpha(0.5).with_max_steps(3);
     let first_rejected =
-        |c: &DVector<f64>| Ok((c[0] != 1e308).then_some(SurrogateValues { f: 1.0, g: 0.0 }));
-    let outcome = pgoracle::linesearch(
-        0.0,
-        &dvector![-1e308],
-        &dvector![1e308],
-        &params,
-        first_rejected,
-    )
-    .unwrap();
+        |c: &DVector<f64>| Ok((c[0] != 1e308).then_some(SurrogateValues::new(1.0, 0.0, 0.0)));
+    let (outcome, _) =
+        pgoracle::linesearch(&dvector![-1e308], &dvector![1e308], &params, first_rejected).unwrap();
     assert_eq!(
         outcome,
         LinesearchOutcome::Accepted {
             theta: dvector![0.0],
             steps: 1,
-            values: SurrogateValues { f: 1.0, g: 0.0 },
+            values: SurrogateValues::new(1.0, 0.0, 0.0),
         }
     );
 }

@@ -1,5 +1,12 @@
 //! `pgoracle check GOLDEN CANDIDATE`: compare another implementation's results with the golden
-//! files, field by field, within each case's recorded tolerance.
+//! files, field by field, within each field's recorded tolerance ε^(5/8) + 16·κ·ε.
+//!
+//! Where the golden test lists `indeterminate` decisions and the candidate took another
+//! branch (another `steps`/`accepted` of the trust region's line search), `check` evaluates
+//! pgoracle on the candidate's branch ([`crate::ops::RunOptions::accept_at`]) and accepts it
+//! when every decision on which that branch departs from the book's is within its rounding
+//! bound there, and the candidate's fields agree with that branch's result. A branch that
+//! flips a certain decision fails ([`Problem::FlippedDecision`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -7,10 +14,13 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::DocError;
-use super::compare::{FieldComparison, compare_field};
+use super::compare::{FieldComparison, compare_field, parse_value};
+use super::conditioning::Certified;
+use super::golden::golden_rel;
 use super::golden_file::{GoldenFile, GoldenTest, SCHEMA};
 use super::operation::Operation;
+use super::ops::RunOptions;
+use super::{DocError, EvalOptions, eval_certified};
 
 /// One golden test as `check` uses it: what a result is compared with.
 #[derive(Debug, Clone)]
@@ -25,25 +35,54 @@ pub struct CheckCase {
     pub expected: Option<serde_json::Map<String, Value>>,
     /// Expected error kind, for an error case.
     pub expected_error: Option<String>,
-    /// Relative tolerance.
-    pub rel: f64,
+    /// Relative tolerance per real field.
+    pub rel: serde_json::Map<String, Value>,
+    /// κ per real field.
+    pub kappa: serde_json::Map<String, Value>,
+    /// Digits the reference certifies, per real field.
+    pub certified_digits: serde_json::Map<String, Value>,
+    /// The operation's input (to evaluate another branch).
+    pub input: Value,
+    /// The decisions within their rounding bound.
+    pub indeterminate: Vec<Value>,
+    /// The solved matrix's condition number (0 when none is recorded).
+    pub solve_conditioning: f64,
+}
+
+impl CheckCase {
+    /// The relative tolerance of `field` (ε^(5/8) + 16ε for a field without a recorded one).
+    pub fn rel_of(&self, field: &str) -> f64 {
+        self.rel
+            .get(field)
+            .and_then(Value::as_f64)
+            .unwrap_or_else(|| golden_rel(&self.scalar, 1.0))
+    }
 }
 
 impl From<&GoldenTest> for CheckCase {
     fn from(t: &GoldenTest) -> Self {
+        let tolerance = t.tolerance.as_ref();
         CheckCase {
             id: t.id.clone(),
             operation: t.operation,
             scalar: t.scalar.clone(),
             expected: t.expected.clone(),
             expected_error: t.expected_error.clone(),
-            rel: t.tolerance.as_ref().map_or(0.0, |tol| tol.rel),
+            rel: tolerance.map(|tol| tol.rel.clone()).unwrap_or_default(),
+            kappa: tolerance.map(|tol| tol.kappa.clone()).unwrap_or_default(),
+            certified_digits: t.certified_digits.clone().unwrap_or_default(),
+            input: t.input.clone(),
+            indeterminate: t.indeterminate.clone().unwrap_or_default(),
+            solve_conditioning: tolerance
+                .and_then(|tol| tol.conditioning.as_ref())
+                .and_then(parse_value)
+                .unwrap_or(0.0),
         }
     }
 }
 
 /// What is wrong with a case as a whole (rather than with one of its fields).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Problem {
     /// The candidate has no result with the case's id.
     Missing,
@@ -61,6 +100,18 @@ pub enum Problem {
     },
     /// The golden test has neither `expected` nor `expected_error`.
     NoExpectation,
+    /// The candidate took a branch that departs from the book's at a decision clear of
+    /// rounding.
+    FlippedDecision {
+        /// The decision ([`pgoracle::DecisionKind::name`]).
+        decision: String,
+        /// Where (the shrink index).
+        at: usize,
+        /// Its margin on the candidate's branch.
+        margin: f64,
+        /// Its rounding bound.
+        bound: f64,
+    },
 }
 
 impl std::fmt::Display for Problem {
@@ -82,6 +133,15 @@ impl std::fmt::Display for Problem {
             Problem::NoExpectation => {
                 f.write_str("golden test has neither expected nor expected_error")
             }
+            Problem::FlippedDecision {
+                decision,
+                at,
+                margin,
+                bound,
+            } => write!(
+                f,
+                "took another branch at {decision} {at}, a certain decision (margin {margin:e}, rounding bound {bound:e})"
+            ),
         }
     }
 }
@@ -95,6 +155,9 @@ pub struct CaseReport {
     pub fields: Vec<FieldComparison>,
     /// A case-level problem: missing result, error instead of output, wrong error kind.
     pub problem: Option<Problem>,
+    /// Set when the candidate took the other branch of an indeterminate decision and was
+    /// compared with pgoracle's result on that branch: the branch (`steps`, `accepted`).
+    pub branch: Option<(u64, bool)>,
 }
 
 impl CaseReport {
@@ -191,6 +254,7 @@ pub fn check(tests: &[CheckCase], candidate: &HashMap<String, Value>) -> Vec<Cas
                 test: t.clone(),
                 fields: Vec::new(),
                 problem: None,
+                branch: None,
             };
             let Some(result) = candidate.get(&t.id.to_string()) else {
                 report.problem = Some(Problem::Missing);
@@ -213,17 +277,9 @@ pub fn check(tests: &[CheckCase], candidate: &HashMap<String, Value>) -> Vec<Cas
                         });
                     }
                     Some(output) => {
-                        for (field, value) in expected {
-                            let c = compare_field(
-                                field,
-                                value,
-                                output.get(field),
-                                t.rel,
-                                t.scalar == "f32",
-                            );
-                            if !c.ok {
-                                report.fields.push(c);
-                            }
+                        report.fields = disagreements(t, expected, output, |f| t.rel_of(f));
+                        if !report.fields.is_empty() && !t.indeterminate.is_empty() {
+                            other_branch(t, output, &mut report);
                         }
                     }
                 },
@@ -232,6 +288,119 @@ pub fn check(tests: &[CheckCase], candidate: &HashMap<String, Value>) -> Vec<Cas
             report
         })
         .collect()
+}
+
+/// The fields of `expected` that `output` misses, each within its relative tolerance `rel`.
+fn disagreements(
+    t: &CheckCase,
+    expected: &serde_json::Map<String, Value>,
+    output: &Value,
+    rel: impl Fn(&str) -> f64,
+) -> Vec<FieldComparison> {
+    expected
+        .iter()
+        .map(|(field, value)| {
+            compare_field(
+                field,
+                value,
+                output.get(field),
+                rel(field),
+                t.scalar == "f32",
+            )
+        })
+        .filter(|c| !c.ok)
+        .collect()
+}
+
+/// The first decision on which the branch that accepts candidate `accept_at` departs from the
+/// book's tests while the decision is clear of rounding, if any. At a shrink the book accepts
+/// when every test holds; following another branch is allowed only where each test that
+/// would have to flip is indeterminate (rejecting the book's acceptance needs one).
+fn flipped_certain_decision(
+    decisions: &[Certified],
+    accept_at: Option<usize>,
+) -> Option<&Certified> {
+    let mut steps: Vec<usize> = decisions.iter().map(|d| d.at).collect();
+    steps.dedup();
+    for k in steps {
+        let tests: Vec<&Certified> = decisions.iter().filter(|d| d.at == k).collect();
+        let book = tests.iter().all(|d| d.holds);
+        let forced = accept_at == Some(k);
+        if forced && !book {
+            if let Some(d) = tests.iter().find(|d| !d.holds && !d.indeterminate()) {
+                return Some(d);
+            }
+        } else if book && !forced && !tests.iter().any(|d| d.indeterminate()) {
+            return tests.first().copied();
+        }
+    }
+    None
+}
+
+/// The candidate gave another `steps`/`accepted` than the golden result: evaluate pgoracle on
+/// the candidate's branch and judge the candidate against that, if the branch departs from the
+/// book's only at indeterminate decisions.
+fn other_branch(t: &CheckCase, output: &Value, report: &mut CaseReport) {
+    let (Some(steps), Some(accepted)) = (
+        output.get("steps").and_then(Value::as_u64),
+        output.get("accepted").and_then(Value::as_bool),
+    ) else {
+        return;
+    };
+    let expected = t.expected.as_ref();
+    let same = |key: &str, v: Value| expected.and_then(|e| e.get(key)) == Some(&v);
+    if same("steps", Value::from(steps)) && same("accepted", Value::from(accepted)) {
+        return;
+    }
+    let accept_at = if accepted {
+        usize::try_from(steps).ok()
+    } else {
+        Some(usize::MAX)
+    };
+    let case = serde_json::json!({
+        "id": t.id, "operation": t.operation.name(), "scalar": t.scalar, "input": t.input,
+    });
+    let options = EvalOptions {
+        conditioning: true,
+        solve_conditioning: t.solve_conditioning,
+    };
+    let Ok((result, decisions)) = eval_certified(&case, &options, &RunOptions { accept_at }) else {
+        return;
+    };
+    if let Some(d) = flipped_certain_decision(&decisions, accept_at.filter(|_| accepted)) {
+        report.problem = Some(Problem::FlippedDecision {
+            decision: d.decision.clone(),
+            at: d.at,
+            margin: d.margin,
+            bound: d.bound,
+        });
+        return;
+    }
+    let Some(branch) = result.get("output").and_then(Value::as_object) else {
+        return;
+    };
+    let kappa = branch
+        .get("conditioning")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut branch_expected = branch.clone();
+    for key in [
+        "conditioning",
+        "indeterminate",
+        "cg_iterations",
+        "cg_residual",
+    ] {
+        branch_expected.remove(key);
+    }
+    let rel = |field: &str| {
+        kappa
+            .get(field)
+            .and_then(parse_value)
+            .map_or_else(|| t.rel_of(field), |k| golden_rel(&t.scalar, k))
+    };
+    report.fields = disagreements(t, &branch_expected, output, rel);
+    report.branch = Some((steps, accepted));
 }
 
 /// The human-readable report: every disagreement, then a summary line.
@@ -244,12 +413,10 @@ pub fn render(reports: &[CaseReport]) -> String {
             let _ = writeln!(out, "{p}");
             continue;
         }
-        let _ = writeln!(
-            out,
-            "{} field(s) outside tolerance rel {:.3e}",
-            r.fields.len(),
-            t.rel
-        );
+        let branch = r.branch.map_or(String::new(), |(steps, accepted)| {
+            format!(" (on the candidate's branch steps = {steps}, accepted = {accepted}, compared with pgoracle's result there)")
+        });
+        let _ = writeln!(out, "{} field(s) outside tolerance{branch}", r.fields.len());
         for c in &r.fields {
             match &c.reason {
                 Some(reason) => {
@@ -258,14 +425,20 @@ pub fn render(reports: &[CaseReport]) -> String {
                 None => {
                     let at = c.index.map_or(String::new(), |i| format!("[{i}]"));
                     let ulps = c.ulps.map_or("n/a".into(), |u| u.to_string());
+                    let kappa = t.kappa.get(&c.field).and_then(parse_value);
+                    let digits = t.certified_digits.get(&c.field).and_then(Value::as_u64);
                     let _ = writeln!(
                         out,
-                        "  {}{at}: expected {}, got {}, abs error {:.3e}, rel error {:.3e}, {ulps} ULPs",
+                        "  {}{at}: expected {}, got {}, abs error {:.3e}, rel error {:.3e} (tolerance {:.3e}, κ {}), {ulps} ULPs, {} digits agreed{}",
                         c.field,
                         c.expected.map_or("?".into(), |x| format!("{x:e}")),
                         c.got.map_or("?".into(), |x| format!("{x:e}")),
                         c.abs_error,
                         c.rel_error,
+                        t.rel_of(&c.field),
+                        kappa.map_or("1".into(), |k| format!("{k:.3e}")),
+                        digits_agreed(c.rel_error),
+                        digits.map_or(String::new(), |d| format!(" (the reference certifies {d})")),
                     );
                 }
             }
@@ -276,6 +449,16 @@ pub fn render(reports: &[CaseReport]) -> String {
         .filter(|r| r.problem == Some(Problem::Missing))
         .count();
     let agree = reports.iter().filter(|r| r.agrees()).count();
+    let branches = reports
+        .iter()
+        .filter(|r| r.agrees() && r.branch.is_some())
+        .count();
+    if branches > 0 {
+        let _ = writeln!(
+            out,
+            "{branches} case(s) agree on the other branch of an indeterminate decision"
+        );
+    }
     let _ = write!(
         out,
         "pgoracle check: {} cases, {agree} agree, {} differ, {missing} missing",
@@ -283,4 +466,16 @@ pub fn render(reports: &[CaseReport]) -> String {
         reports.len() - agree - missing
     );
     out
+}
+
+/// The significant decimal digits on which two values agree, from their normwise relative
+/// error: ⌊−log₁₀ rel⌋, 0 for rel ≥ 1, 17 for an exact match.
+pub fn digits_agreed(rel_error: f64) -> u32 {
+    if rel_error == 0.0 {
+        17
+    } else if rel_error.is_nan() || rel_error >= 1.0 {
+        0
+    } else {
+        (-rel_error.log10()).floor().min(17.0) as u32
+    }
 }

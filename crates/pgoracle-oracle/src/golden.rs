@@ -17,7 +17,7 @@ use super::golden_file::{
     Expectation, GoldenFile, GoldenTest, GoldenTolerance, SCHEMA, TestGroup, to_text,
 };
 use super::operation::Operation;
-use super::{DocError, eval_case};
+use super::{DocError, EvalOptions, eval_case_with};
 use pgoracle::tolerance::Tolerance;
 
 /// The independent reference: inputs, sources, flags and 50-digit expected values.
@@ -84,13 +84,19 @@ fn generator_error(id: &str, message: &str) -> DocError {
     DocError::new(id, "(reference)", message)
 }
 
-/// The golden tolerance of a reference case as an f64 relative bound, in the case's precision.
+/// The golden tolerance of a reference case as an f64 relative bound, in the case's precision,
+/// with κ the solved matrix's condition number (1 unless the case gives one).
 pub fn case_tolerance(case: &Value) -> f64 {
     let kappa = case
         .get("conditioning")
         .and_then(parse_value)
         .unwrap_or(1.0);
-    if case["scalar"] == "f32" {
+    golden_rel(case["scalar"].as_str().unwrap_or("f64"), kappa)
+}
+
+/// ε^(5/8) + 16·κ·ε ([`Tolerance::golden`]) in precision `scalar` (`"f32"` or `"f64"`).
+pub fn golden_rel(scalar: &str, kappa: f64) -> f64 {
+    if scalar == "f32" {
         f64::from(Tolerance::<f32>::golden(kappa as f32).rel)
     } else {
         Tolerance::<f64>::golden(kappa).rel
@@ -112,9 +118,13 @@ fn golden_test(case: &Value, operation: Operation, tc_id: usize) -> Result<Golde
         "id": case["id"], "operation": case["operation"],
         "scalar": case["scalar"], "input": case["input"],
     });
-    let result = eval_case(&request)?;
+    let solve_conditioning = case.get("conditioning").and_then(parse_value);
+    let options = EvalOptions {
+        conditioning: true,
+        solve_conditioning: solve_conditioning.unwrap_or(0.0),
+    };
+    let result = eval_case_with(&request, &options)?;
     let scalar = case["scalar"].as_str().unwrap_or("f64");
-    let rel = case_tolerance(case);
     let flags = case["flags"]
         .as_array()
         .into_iter()
@@ -137,6 +147,8 @@ fn golden_test(case: &Value, operation: Operation, tc_id: usize) -> Result<Golde
         tolerance: None,
         reference: None,
         reference_error: None,
+        certified_digits: None,
+        indeterminate: None,
     };
     if let Some(kind) = case.get("expected_error") {
         if result["error"]["kind"] != *kind {
@@ -148,26 +160,41 @@ fn golden_test(case: &Value, operation: Operation, tc_id: usize) -> Result<Golde
         test.expected_error = kind.as_str().map(str::to_string);
         return Ok(test);
     }
-    let output = result["output"].as_object().ok_or_else(|| {
+    let mut output = result["output"].as_object().cloned().ok_or_else(|| {
         generator_error(
             id,
             &format!("pgoracle gives {result}, the reference an output"),
         )
     })?;
+    let kappa = match output.remove("conditioning") {
+        Some(Value::Object(k)) => k,
+        _ => Map::new(),
+    };
+    if let Some(Value::Array(entries)) = output.remove("indeterminate") {
+        test.flags.push("IndeterminateDecision".to_string());
+        test.indeterminate = Some(entries);
+    }
+    let mut rel = Map::new();
+    for (field, k) in &kappa {
+        let k = parse_value(k).unwrap_or(f64::INFINITY);
+        rel.insert(field.clone(), json!(golden_rel(scalar, k)));
+    }
+    let base = golden_rel(scalar, 1.0);
     let reference = case["expected"]
         .as_object()
         .ok_or_else(|| generator_error(id, "the reference has no expected output"))?;
     let mut expected = Map::new();
     let mut references = Map::new();
     let mut errors = Map::new();
-    for (field, value) in output {
+    for (field, value) in &output {
         if DIAGNOSTIC_FIELDS.contains(&field.as_str()) {
             continue;
         }
         let mp = reference
             .get(field)
             .ok_or_else(|| generator_error(id, &format!("the reference has no field {field}")))?;
-        let c = compare_field(field, mp, Some(value), rel, scalar == "f32");
+        let field_rel = rel.get(field).and_then(Value::as_f64).unwrap_or(base);
+        let c = compare_field(field, mp, Some(value), field_rel, scalar == "f32");
         expected.insert(field.clone(), value.clone());
         references.insert(field.clone(), mp.clone());
         if c.reason.is_none() && !(mp.is_null() || mp.is_boolean() || field == "steps") {
@@ -179,10 +206,15 @@ fn golden_test(case: &Value, operation: Operation, tc_id: usize) -> Result<Golde
     test.tolerance = Some(GoldenTolerance {
         rel,
         abs: Number::from(0),
+        kappa,
         conditioning: case.get("conditioning").cloned(),
     });
     test.reference = Some(references);
     test.reference_error = Some(errors);
+    test.certified_digits = case
+        .get("certified_digits")
+        .and_then(Value::as_object)
+        .cloned();
     Ok(test)
 }
 
@@ -208,7 +240,7 @@ fn golden_file(operation: Operation, test_groups: Vec<TestGroup>) -> Result<Gold
         book: operation.book_source().to_string(),
         number_of_tests: test_groups.iter().map(|g| g.tests.len()).sum(),
         reference: "tools/reference/mp_reference.py: an independent mpmath implementation at 50 digits".to_string(),
-        comparison: "Each expected field agrees when max_i |got_i − expected_i| ≤ tolerance.rel · max_i |expected_i| (normwise over a vector or matrix); steps, accepted and null compare exactly; expected_error matches only the same error kind. tolerance.rel = ε^(5/8) + 16·κ·ε for the case's precision (ε = 2^-52 or 2^-23) and conditioning κ (1 unless given).".to_string(),
+        comparison: "Each expected field f agrees when max_i |got_i − expected_i| ≤ tolerance.rel[f] · max_i |expected_i| (normwise over a vector or matrix; scale 1 for an all-zero field); steps, accepted and null compare exactly; expected_error matches only the same error kind. tolerance.rel[f] = ε^(5/8) + 16·κ·ε for the case's precision (ε = 2^-52 or 2^-23) with κ = tolerance.kappa[f], the field's condition number at this input: max_j S(y_j) / max_j |y_j| with S(y) = Σ_i |∂y/∂x_i|·|x_i| over every real input (forward-mode derivatives; plus tolerance.conditioning for the fields of a natural-gradient solve). Where a decision is within its rounding bound (indeterminate), a candidate may take either branch and is compared with pgoracle's result on that branch.".to_string(),
         notes,
         test_groups,
     })

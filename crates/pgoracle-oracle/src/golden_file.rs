@@ -5,8 +5,9 @@
 //! operation and its book source, the comparison rule, a note for every flag used) and groups
 //! of tests sharing a precision. Every test carries its `tc_id`, `id`, `operation`, `scalar`,
 //! `comment`, `source`, `flags` and `input`, then either `"result": "valid"` with `expected`,
-//! `tolerance`, `reference` (the independent 50-digit values) and `reference_error`, or
-//! `"result": "error"` with `expected_error`.
+//! `tolerance` (per field: `rel` and κ), `reference` (the independent 50-digit values),
+//! `reference_error`, `certified_digits` and, when a decision is within its rounding bound,
+//! `indeterminate`; or `"result": "error"` with `expected_error`.
 //!
 //! Written with [`to_text`]: the header indented one key per line, each test on one line, so
 //! that a diff of a regenerated file shows exactly the tests that changed.
@@ -20,8 +21,10 @@ use serde_json::{Map, Number, Value};
 
 use super::operation::Operation;
 
-/// Schema name written in every golden file.
-pub const SCHEMA: &str = "pgoracle-golden-v1";
+/// Schema name written in every golden file. Version 2 (issue #16): the tolerance is per
+/// field with its κ, tests carry `certified_digits` and, where a decision is within its
+/// rounding bound, `indeterminate`.
+pub const SCHEMA: &str = "pgoracle-golden-v2";
 
 /// One golden file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,19 +106,41 @@ pub struct GoldenTest {
     /// pgoracle's normwise relative error against the reference, per numeric field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_error: Option<Map<String, Value>>,
+    /// Per real field, the number of significant digits the reference certifies: those on
+    /// which its 50- and 100-digit evaluations agree (NIST StRD style; at most 40).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certified_digits: Option<Map<String, Value>>,
+    /// The decisions within their rounding bound (`{ decision, at, margin, bound }`): a
+    /// candidate may take either branch of each (flag `IndeterminateDecision`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indeterminate: Option<Vec<Value>>,
 }
 
-/// A test's tolerance: a field agrees when max_i |got_i − expected_i| ≤ `rel`·max_i |expected_i|
-/// + `abs`.
+/// A test's tolerance: field f agrees when max_i |got_i − expected_i| ≤ `rel[f]`·max_i
+/// |expected_i| + `abs` (scale 1 for an all-zero field).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GoldenTolerance {
-    /// The relative (normwise) bound, ε^(5/8) + 16·κ·ε ([`pgoracle::Tolerance::golden`]).
-    pub rel: f64,
+    /// Per real field, the relative (normwise) bound ε^(5/8) + 16·κ·ε
+    /// ([`pgoracle::Tolerance::golden`]) with that field's κ.
+    pub rel: Map<String, Value>,
     /// The absolute bound (0 in every generated file).
     pub abs: Number,
-    /// κ, when the case's conditioning is not 1.
+    /// Per real field, its condition number κ at this input ([`crate::conditioning`]).
+    pub kappa: Map<String, Value>,
+    /// The 2-norm condition number of the matrix a natural-gradient solve used (the
+    /// reference's), included in the κ of the solve's fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditioning: Option<Value>,
+}
+
+impl GoldenTolerance {
+    /// The relative bound of `field`; `default` for a field without one (an exact field).
+    pub fn rel_of(&self, field: &str, default: f64) -> f64 {
+        self.rel
+            .get(field)
+            .and_then(Value::as_f64)
+            .unwrap_or(default)
+    }
 }
 
 /// The file's text: the header one key per line, each test group opening on one line, and

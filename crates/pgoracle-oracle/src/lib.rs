@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod conditioning;
 pub mod fields;
 pub mod golden;
 pub mod golden_file;
@@ -45,11 +46,56 @@ impl DocError {
     }
 }
 
-/// Evaluates one case object.
+/// What [`eval_case_with`] adds to the interface's output.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EvalOptions {
+    /// Add `conditioning`: κ of every real output field ([`conditioning`]).
+    pub conditioning: bool,
+    /// The 2-norm condition number of the matrix a natural-gradient solve used, added to the
+    /// κ of the solve's fields (the golden generator takes it from the reference; 0 unknown).
+    pub solve_conditioning: f64,
+}
+
+/// Evaluates one case object: the interface's output, plus `indeterminate` when a decision
+/// is within its rounding bound ([`conditioning`]).
 ///
 /// # Errors
 /// [`DocError`] when the case is not a valid document.
 pub fn eval_case(case: &Value) -> Result<Value, DocError> {
+    eval_case_with(case, &EvalOptions::default())
+}
+
+/// [`eval_case`] with options: κ per field (`conditioning`), and the forced branch of
+/// [`ops::RunOptions`] (`pgoracle check`'s evaluation of another implementation's branch).
+///
+/// # Errors
+/// [`DocError`] when the case is not a valid document.
+pub fn eval_case_with(case: &Value, options: &EvalOptions) -> Result<Value, DocError> {
+    eval_case_following(case, options, &ops::RunOptions::default())
+}
+
+/// [`eval_case_with`] on the branch `run` prescribes.
+///
+/// # Errors
+/// [`DocError`] when the case is not a valid document.
+pub fn eval_case_following(
+    case: &Value,
+    options: &EvalOptions,
+    run: &ops::RunOptions,
+) -> Result<Value, DocError> {
+    eval_certified(case, options, run).map(|(result, _)| result)
+}
+
+/// [`eval_case_following`], with every decision the evaluation took and its rounding bound
+/// (empty for an error or an operation without decisions).
+///
+/// # Errors
+/// [`DocError`] when the case is not a valid document.
+pub fn eval_certified(
+    case: &Value,
+    options: &EvalOptions,
+    run: &ops::RunOptions,
+) -> Result<(Value, Vec<conditioning::Certified>), DocError> {
     let id_value = case.get("id").cloned();
     let id_text = match &id_value {
         Some(v @ Value::String(_)) => v.to_string(),
@@ -70,16 +116,39 @@ pub fn eval_case(case: &Value) -> Result<Value, DocError> {
         Some(Value::String(s)) if s == "f64" || s == "f32" => s.as_str(),
         Some(_) => return Err(top.error("scalar", "expected \"f64\" or \"f32\"")),
     };
-    let mut input = top.object("input")?;
+    let input_value = top.required("input")?;
+    let mut input = Fields::new(input_value, "input", &id_text)?;
     top.finish()?;
     let outcome = match scalar {
-        "f32" => ops::run::<f32>(operation, &mut input)?,
-        _ => ops::run::<f64>(operation, &mut input)?,
+        "f32" => ops::run::<f32>(operation, &mut input, run)?,
+        _ => ops::run::<f64>(operation, &mut input, run)?,
     };
     let mut result = Map::new();
+    let mut decisions = Vec::new();
     result.insert("id".into(), id);
     result.insert("operation".into(), Value::String(operation.name().into()));
     match outcome {
+        Ok(Value::Object(mut output)) => {
+            let certificate = conditioning::certify(
+                operation,
+                scalar,
+                input_value,
+                &id_text,
+                &output,
+                options.conditioning,
+                options.solve_conditioning,
+            )?;
+            output.remove("decisions");
+            let indeterminate = certificate.indeterminate();
+            if !indeterminate.is_empty() {
+                output.insert("indeterminate".into(), Value::Array(indeterminate));
+            }
+            if let Some(kappa) = certificate.kappa {
+                output.insert("conditioning".into(), Value::Object(kappa));
+            }
+            decisions = certificate.decisions;
+            result.insert("output".into(), Value::Object(output));
+        }
         Ok(output) => {
             result.insert("output".into(), output);
         }
@@ -90,7 +159,7 @@ pub fn eval_case(case: &Value) -> Result<Value, DocError> {
             result.insert("error".into(), Value::Object(error));
         }
     }
-    Ok(Value::Object(result))
+    Ok((Value::Object(result), decisions))
 }
 
 /// Whether a JSON number literal is an integer (any size: `-12`, `100000000000000000000`).

@@ -9,6 +9,7 @@ use super::fields::Fields;
 use super::number::{JsonScalar, matrix, number, vector, vectors};
 use super::operation::Operation;
 use super::policy_json::{JsonPolicy, PolicySpec, policy_spec, trajectories};
+use pgoracle::Decision;
 use pgoracle::error::PgError;
 use pgoracle::linesearch::LinesearchParams;
 use pgoracle::natural::NaturalStep;
@@ -29,8 +30,24 @@ pub const DEFAULT_MAX_STEPS: usize = 100;
 /// A computed output object, or the numerical error the inputs lead to.
 pub type Outcome = Result<Value, PgError>;
 
+/// How [`run`] decides where the book leaves a choice to the caller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The trust region's line search follows the branch that accepts exactly this candidate
+    /// ([`LinesearchParams::accept_at`]); `None`: the book's tests decide.
+    pub accept_at: Option<usize>,
+}
+
 /// Runs operation `op` on the input object `f` in precision `T`: one arm per [`Operation`].
-pub fn run<T: JsonScalar>(op: Operation, f: &mut Fields) -> Result<Outcome, DocError> {
+///
+/// An output with discrete decisions (the trust region's line search) carries them in an
+/// internal field `decisions` (`{ decision, at, margin, terms }` each), which
+/// [`crate::eval_case_with`] turns into `indeterminate` and removes.
+pub fn run<T: JsonScalar>(
+    op: Operation,
+    f: &mut Fields,
+    options: &RunOptions,
+) -> Result<Outcome, DocError> {
     match op {
         Operation::GradientAscent => {
             let (theta, grad, alpha) = (f.vector("theta")?, f.vector("grad")?, f.scalar("alpha")?);
@@ -89,20 +106,24 @@ pub fn run<T: JsonScalar>(op: Operation, f: &mut Fields) -> Result<Outcome, DocE
             )
             .map(|kl| json!({ "kl": number(kl) })))
         }
-        Operation::Score => with_policy::<T>(PolicyOp::Score, f),
+        Operation::Score => with_policy::<T>(PolicyOp::Score, f, options),
         Operation::LikelihoodRatioGradient => {
-            with_policy::<T>(PolicyOp::LikelihoodRatioGradient, f)
+            with_policy::<T>(PolicyOp::LikelihoodRatioGradient, f, options)
         }
-        Operation::RestrictedUpdate => with_policy::<T>(PolicyOp::RestrictedUpdate, f),
-        Operation::NaturalPolicyUpdate => with_policy::<T>(PolicyOp::NaturalPolicyUpdate, f),
-        Operation::PolicyKl => with_policy::<T>(PolicyOp::PolicyKl, f),
-        Operation::SurrogateObjective => with_policy::<T>(PolicyOp::SurrogateObjective, f),
-        Operation::SurrogateConstraint => with_policy::<T>(PolicyOp::SurrogateConstraint, f),
-        Operation::TrustRegionUpdate => with_policy::<T>(PolicyOp::TrustRegionUpdate, f),
-        Operation::ClampedObjective => with_policy::<T>(PolicyOp::ClampedObjective, f),
-        Operation::ClampedGradient => with_policy::<T>(PolicyOp::ClampedGradient, f),
-        Operation::KlPenaltyObjective => with_policy::<T>(PolicyOp::KlPenaltyObjective, f),
-        Operation::ClampedUpdate => with_policy::<T>(PolicyOp::ClampedUpdate, f),
+        Operation::RestrictedUpdate => with_policy::<T>(PolicyOp::RestrictedUpdate, f, options),
+        Operation::NaturalPolicyUpdate => {
+            with_policy::<T>(PolicyOp::NaturalPolicyUpdate, f, options)
+        }
+        Operation::PolicyKl => with_policy::<T>(PolicyOp::PolicyKl, f, options),
+        Operation::SurrogateObjective => with_policy::<T>(PolicyOp::SurrogateObjective, f, options),
+        Operation::SurrogateConstraint => {
+            with_policy::<T>(PolicyOp::SurrogateConstraint, f, options)
+        }
+        Operation::TrustRegionUpdate => with_policy::<T>(PolicyOp::TrustRegionUpdate, f, options),
+        Operation::ClampedObjective => with_policy::<T>(PolicyOp::ClampedObjective, f, options),
+        Operation::ClampedGradient => with_policy::<T>(PolicyOp::ClampedGradient, f, options),
+        Operation::KlPenaltyObjective => with_policy::<T>(PolicyOp::KlPenaltyObjective, f, options),
+        Operation::ClampedUpdate => with_policy::<T>(PolicyOp::ClampedUpdate, f, options),
     }
 }
 
@@ -125,11 +146,15 @@ enum PolicyOp {
 }
 
 /// Reads the `policy` object and runs `op` with that family.
-fn with_policy<T: JsonScalar>(op: PolicyOp, f: &mut Fields) -> Result<Outcome, DocError> {
+fn with_policy<T: JsonScalar>(
+    op: PolicyOp,
+    f: &mut Fields,
+    options: &RunOptions,
+) -> Result<Outcome, DocError> {
     match policy_spec(f)? {
-        PolicySpec::Gaussian => policy_op::<T, _>(op, &Gaussian, f),
-        PolicySpec::LinearGaussian => policy_op::<T, _>(op, &LinearGaussian, f),
-        PolicySpec::Softmax(table) => policy_op::<T, _>(op, &table, f),
+        PolicySpec::Gaussian => policy_op::<T, _>(op, &Gaussian, f, options),
+        PolicySpec::LinearGaussian => policy_op::<T, _>(op, &LinearGaussian, f, options),
+        PolicySpec::Softmax(table) => policy_op::<T, _>(op, &table, f, options),
     }
 }
 
@@ -138,6 +163,7 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
     op: PolicyOp,
     policy: &P,
     f: &mut Fields,
+    options: &RunOptions,
 ) -> Result<Outcome, DocError> {
     let theta = f.vector::<T>("theta")?;
     let value = match op {
@@ -197,6 +223,10 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
             let params = LinesearchParams::new(epsilon)
                 .with_alpha(alpha)
                 .with_max_steps(max_steps);
+            let params = match options.accept_at {
+                Some(k) => params.with_accept_at(k),
+                None => params,
+            };
             return Ok(
                 trust_region_update(policy, &theta, &trajs, gamma, &params, &solver)
                     .map(|step| trust_region_output(&step)),
@@ -294,7 +324,23 @@ fn trust_region_output<T: JsonScalar>(step: &TrustRegionStep<T>) -> Value {
             out.insert(key.into(), v.clone());
         }
     }
+    out.insert("decisions".into(), decisions(&step.decisions));
     Value::Object(out)
+}
+
+/// The internal `decisions` field: every decision with its margin and its two terms.
+fn decisions<T: JsonScalar>(decisions: &[Decision<T>]) -> Value {
+    Value::Array(
+        decisions
+            .iter()
+            .map(|d| {
+                json!({
+                    "decision": d.kind.name(), "at": d.at, "margin": number(d.margin),
+                    "holds": d.holds(), "terms": [number(d.terms[0]), number(d.terms[1])],
+                })
+            })
+            .collect(),
+    )
 }
 
 /// Reads the optional `solver` object; `{"kind": "exact"}` when absent.

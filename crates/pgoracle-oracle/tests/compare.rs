@@ -92,7 +92,12 @@ fn check_reports_ulps_in_the_case_scalar() {
             scalar: scalar.into(),
             expected: Some(json!({"kl": 1.0}).as_object().unwrap().clone()),
             expected_error: None,
-            rel: 1e-9,
+            rel: json!({"kl": 1e-9}).as_object().unwrap().clone(),
+            kappa: serde_json::Map::new(),
+            certified_digits: serde_json::Map::new(),
+            input: json!({}),
+            indeterminate: Vec::new(),
+            solve_conditioning: 0.0,
         };
         let candidate = HashMap::from([(
             json!(scalar).to_string(),

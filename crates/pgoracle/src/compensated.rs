@@ -223,16 +223,17 @@ pub fn compensated_horner_suffixes<T: Scalar>(terms: &[T], gamma: T) -> Vec<T> {
 /// Dividing by it is exact (no rounding) unless the quotient leaves the normal range, so
 /// a vector scaled by it keeps every digit (issue #16, items 5 and 9).
 pub fn power_of_two_near<T: Scalar>(x: T) -> T {
-    let Some(max) = T::max_value() else {
+    // The exponent is chosen in f64 from x's value (a dual's real part): num-dual's `floor`
+    // panics on a dual, and the scale factor is a constant of the computation anyway.
+    let to_f64 = |v: T| nalgebra::try_convert::<T, f64>(v);
+    let (Some(max), Some(x)) = (T::max_value().and_then(to_f64), to_f64(x.abs())) else {
         return T::one();
     };
-    let x = x.abs();
-    if x == T::zero() || !x.is_finite() {
+    if x == 0.0 || !x.is_finite() {
         return T::one();
     }
-    let emax = max.log2().floor() - lit::<T>(2.0);
+    let emax = max.log2().floor() - 2.0;
     let e = x.log2().floor().max(-emax).min(emax);
-    let e = nalgebra::try_convert::<T, f64>(e).unwrap_or(0.0);
     // |e| ≤ 1022: the powers of two 2^|e| are exact, and so is their reciprocal.
     let magnitude = lit::<T>(2.0).powi(e.abs() as i32);
     if e < 0.0 {

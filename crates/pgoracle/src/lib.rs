@@ -36,6 +36,7 @@ pub mod book;
 mod cholesky;
 pub mod clamped;
 pub mod compensated;
+pub mod decision;
 pub mod error;
 pub mod fisher;
 pub mod gradient_ascent;
@@ -63,6 +64,7 @@ pub mod verify;
 pub use clamped::{
     ClampedUpdateParams, clamp, clamped_gradient, clamped_objective, clamped_update, is_clamped,
 };
+pub use decision::{Decision, DecisionKind};
 pub use error::{PgError, Result};
 pub use fisher::{fisher, fisher_vector_product, score_matrix};
 pub use gradient_ascent::{clip_gradient, gradient_ascent, scale_gradient};
@@ -77,7 +79,8 @@ pub use restricted::{
 pub use scalar::Scalar;
 pub use solver::{CgInfo, CgParams, Solver};
 pub use surrogate::{
-    kl_penalty_objective, likelihood_ratio, surrogate_constraint, surrogate_objective,
+    kl_penalty_objective, likelihood_ratio, surrogate_constraint, surrogate_improvement,
+    surrogate_objective,
 };
 pub use tolerance::Tolerance;
 pub use trajectory::{Step, Trajectory, discounted_return, reward_to_go, rewards_to_go};

@@ -2,6 +2,7 @@
 
 use nalgebra::DVector;
 
+use crate::decision::{Decision, DecisionKind};
 use crate::error::Result;
 use crate::scalar::{
     Scalar, check_finite_vec, check_len, check_open_interval, check_positive, check_vector, lit,
@@ -26,6 +27,11 @@ pub struct LinesearchParams<T> {
     pub alpha: T,
     /// Maximum number of shrinks; the book's loop has no cap. The oracle default is 100.
     pub max_steps: usize,
+    /// `None` (the default): the book's tests decide. `Some(k)`: follow another branch —
+    /// reject every candidate before shrink k and accept the k-th if it can be evaluated
+    /// (k > `max_steps`: accept none). `pgoracle check` evaluates with it the branch another
+    /// implementation took at a decision rounding could flip (an `indeterminate` one).
+    pub accept_at: Option<usize>,
 }
 
 impl<T: Scalar> LinesearchParams<T> {
@@ -36,6 +42,7 @@ impl<T: Scalar> LinesearchParams<T> {
             epsilon,
             alpha: lit(0.5),
             max_steps: 100,
+            accept_at: None,
         }
     }
 
@@ -49,6 +56,16 @@ impl<T: Scalar> LinesearchParams<T> {
     #[must_use]
     pub fn with_max_steps(self, max_steps: usize) -> Self {
         LinesearchParams { max_steps, ..self }
+    }
+
+    /// The same parameters, following the branch that accepts exactly the `k`-th candidate
+    /// (none when `k` > `max_steps`) whatever the tests say ([`LinesearchParams::accept_at`]).
+    #[must_use]
+    pub fn with_accept_at(self, k: usize) -> Self {
+        LinesearchParams {
+            accept_at: Some(k),
+            ..self
+        }
     }
 
     /// Checks ε > 0 and α ∈ (0, 1).
@@ -68,6 +85,21 @@ pub struct SurrogateValues<T> {
     pub f: T,
     /// g(θ, θ′), Eq. (12.19).
     pub g: T,
+    /// f(θ, θ′) − f(θ, θ), the improvement the line search requires to be positive. The trust
+    /// region forms it without cancellation ([`crate::surrogate::surrogate_improvement`]);
+    /// [`SurrogateValues::new`] takes the difference of the two values.
+    pub improvement: T,
+}
+
+impl<T: Scalar> SurrogateValues<T> {
+    /// f and g at a candidate, with the improvement f − `f_theta` (f(θ, θ) = `f_theta`).
+    pub fn new(f: T, g: T, f_theta: T) -> Self {
+        SurrogateValues {
+            f,
+            g,
+            improvement: f - f_theta,
+        }
+    }
 }
 
 /// How a line search ended.
@@ -147,42 +179,47 @@ impl<T: Scalar> LinesearchOutcome<T> {
 /// `InvalidParameter`/`NonFiniteInput` for the parameters, `EmptyInput`/`NonFiniteInput` for θ,
 /// `DimensionMismatch`/`NonFiniteInput` for θ′, and any error `evaluate` returns.
 ///
+/// The tests are decided on `improvement` (f(θ, θ′) − f(θ, θ)) and on g, and every test
+/// evaluated is recorded, in order, with its margin ([`Decision`]): the second element of the
+/// result.
+///
 /// ```
 /// use nalgebra::dvector;
 /// use pgoracle::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch};
 /// // f improves everywhere, g(θ′) = ‖θ′ − θ‖²: with ε = 0.01 the first candidate within radius
 /// // 0.1 of θ = 0, starting at distance 1, is 1/16 (four halvings).
 /// let params = LinesearchParams::new(0.01);
-/// let outcome = linesearch(0.0, &dvector![0.0], &dvector![1.0], &params, |c| {
-///     Ok(Some(SurrogateValues { f: 1.0, g: c[0] * c[0] }))
+/// let (outcome, decisions) = linesearch(&dvector![0.0], &dvector![1.0], &params, |c| {
+///     Ok(Some(SurrogateValues::new(1.0, c[0] * c[0], 0.0)))
 /// })
 /// .unwrap();
 /// assert!(matches!(outcome, LinesearchOutcome::Accepted { steps: 4, .. }));
+/// // Two tests per candidate; the last constraint margin is 0.01 − 1/256.
+/// assert_eq!(decisions.len(), 10);
+/// assert_eq!(decisions[8].margin, 0.01 - 1.0 / 256.0);
 /// ```
 pub fn linesearch<T, E>(
-    f_theta: T,
     theta: &DVector<T>,
     theta_prime: &DVector<T>,
     params: &LinesearchParams<T>,
     evaluate: E,
-) -> Result<LinesearchOutcome<T>>
+) -> Result<(LinesearchOutcome<T>, Vec<Decision<T>>)>
 where
     T: Scalar,
     E: FnMut(&DVector<T>) -> Result<Option<SurrogateValues<T>>>,
 {
     params.check()?;
-    linesearch_checked(f_theta, theta, theta_prime, params, evaluate)
+    linesearch_checked(theta, theta_prime, params, evaluate)
 }
 
 /// [`linesearch`] with parameters already checked ([`crate::trust_region_update`] checks them
 /// once for the whole update).
 pub(crate) fn linesearch_checked<T, E>(
-    f_theta: T,
     theta: &DVector<T>,
     theta_prime: &DVector<T>,
     params: &LinesearchParams<T>,
     mut evaluate: E,
-) -> Result<LinesearchOutcome<T>>
+) -> Result<(LinesearchOutcome<T>, Vec<Decision<T>>)>
 where
     T: Scalar,
     E: FnMut(&DVector<T>) -> Result<Option<SurrogateValues<T>>>,
@@ -195,27 +232,46 @@ where
     check_finite_vec(theta_prime, "theta_prime")?;
     let mut candidate = theta_prime.clone();
     let mut steps = 0;
+    let mut decisions = Vec::new();
     loop {
         let values = evaluate(&candidate)?;
-        if let Some(v) = values
-            && v.g <= params.epsilon
-            && v.f > f_theta
-        {
-            return Ok(LinesearchOutcome::Accepted {
-                theta: candidate,
-                steps,
-                values: v,
-            });
+        if let Some(v) = values {
+            let constraint = Decision {
+                kind: DecisionKind::LinesearchConstraint,
+                at: steps,
+                margin: params.epsilon - v.g,
+                terms: [params.epsilon, v.g],
+            };
+            let improvement = Decision {
+                kind: DecisionKind::LinesearchImprovement,
+                at: steps,
+                margin: v.improvement,
+                terms: [v.f, v.f - v.improvement],
+            };
+            decisions.extend([constraint, improvement]);
+            let accept = match params.accept_at {
+                None => constraint.holds() && improvement.holds(),
+                Some(k) => k == steps,
+            };
+            if accept {
+                let outcome = LinesearchOutcome::Accepted {
+                    theta: candidate,
+                    steps,
+                    values: v,
+                };
+                return Ok((outcome, decisions));
+            }
         }
         // Once θ′ has collapsed onto θ every later candidate is θ itself, which strict
         // improvement always rejects: the remaining shrinks are skipped, with the same outcome
         // as performing them (so `steps` still reports `max_steps`).
         if steps >= params.max_steps || &candidate == theta {
-            return Ok(LinesearchOutcome::Exhausted {
+            let outcome = LinesearchOutcome::Exhausted {
                 last_theta: candidate,
                 steps: params.max_steps,
                 last_values: values,
-            });
+            };
+            return Ok((outcome, decisions));
         }
         let shrunk = theta + (&candidate - theta) * params.alpha;
         candidate = if shrunk.iter().all(|x| x.is_finite()) {

@@ -2,13 +2,14 @@
 
 use nalgebra::DVector;
 
+use crate::decision::Decision;
 use crate::error::{PgError, Result};
 use crate::linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch_checked};
 use crate::natural::{NaturalStep, natural_policy_update_checked};
 use crate::policy::Policy;
 use crate::scalar::Scalar;
 use crate::solver::Solver;
-use crate::surrogate::{surrogate_constraint, surrogate_objective};
+use crate::surrogate::{surrogate_constraint, surrogate_improvement, surrogate_objective};
 use crate::trajectory::Trajectory;
 
 /// Everything one trust region update computed.
@@ -22,6 +23,8 @@ pub struct TrustRegionStep<T: Scalar> {
     pub outcome: LinesearchOutcome<T>,
     /// The update's result: the accepted θ′, or θ unchanged when the search is exhausted.
     pub theta: DVector<T>,
+    /// Every test the line search evaluated, in order, with its margin.
+    pub decisions: Vec<Decision<T>>,
 }
 
 /// Trust region policy optimization update, Algorithm 12.5:
@@ -31,7 +34,9 @@ pub struct TrustRegionStep<T: Scalar> {
 /// 1. θ′ from the natural policy update (Algorithm 12.4) with the chosen solver;
 /// 2. f(θ′) = surrogate objective (Eq. 12.18), g(θ′) = surrogate constraint (Eq. 12.19), both
 ///    from the same trajectories (no new rollouts);
-/// 3. [`linesearch`](crate::linesearch()) along θ → θ′ (Eq. 12.20), at most `max_steps` shrinks.
+/// 3. [`linesearch`](crate::linesearch()) along θ → θ′ (Eq. 12.20), at most `max_steps` shrinks,
+///    deciding improvement on f(θ, θ′) − f(θ, θ) formed without cancellation
+///    ([`surrogate_improvement`]).
 ///
 /// When no acceptable point is found the update returns θ unchanged and says so in
 /// [`TrustRegionStep::outcome`]; the book's loop would never terminate.
@@ -73,8 +78,10 @@ pub fn trust_region_update<T: Scalar, P: Policy<T>>(
         }
         let values =
             surrogate_constraint(policy, theta, candidate, trajectories, gamma).and_then(|g| {
-                surrogate_objective(policy, theta, candidate, trajectories, gamma)
-                    .map(|f| SurrogateValues { f, g })
+                let f = surrogate_objective(policy, theta, candidate, trajectories, gamma)?;
+                let improvement =
+                    surrogate_improvement(policy, theta, candidate, trajectories, gamma)?;
+                Ok(SurrogateValues { f, g, improvement })
             });
         match values {
             Ok(v) => Ok(Some(v)),
@@ -82,7 +89,7 @@ pub fn trust_region_update<T: Scalar, P: Policy<T>>(
             Err(e) => Err(e),
         }
     };
-    let outcome = linesearch_checked(f_theta, theta, &natural.theta, params, evaluate)?;
+    let (outcome, decisions) = linesearch_checked(theta, &natural.theta, params, evaluate)?;
     let result = match &outcome {
         LinesearchOutcome::Accepted {
             theta: accepted, ..
@@ -94,5 +101,6 @@ pub fn trust_region_update<T: Scalar, P: Policy<T>>(
         f_theta,
         outcome,
         theta: result,
+        decisions,
     })
 }

@@ -133,9 +133,9 @@ fn linesearch_with_a_flat_objective_stops_after_max_steps() {
             .with_alpha(0.5)
             .with_max_steps(max_steps);
         let mut evaluations = 0;
-        let outcome = linesearch(0.0, &theta, &dvector![1.0, 1.0], &params, |_| {
+        let (outcome, _) = linesearch(&theta, &dvector![1.0, 1.0], &params, |_| {
             evaluations += 1;
-            Ok(Some(SurrogateValues { f: 0.0, g: 0.0 }))
+            Ok(Some(SurrogateValues::new(0.0, 0.0, 0.0)))
         })
         .unwrap();
         assert_eq!(evaluations, max_steps + 1);
@@ -160,11 +160,8 @@ fn linesearch_shrinks_until_both_conditions_hold() {
     let params = LinesearchParams::new(0.01)
         .with_alpha(0.5)
         .with_max_steps(100);
-    let outcome = linesearch(0.0, &theta, &dvector![1.0], &params, |c| {
-        Ok(Some(SurrogateValues {
-            f: 1.0,
-            g: c[0] * c[0],
-        }))
+    let (outcome, _) = linesearch(&theta, &dvector![1.0], &params, |c| {
+        Ok(Some(SurrogateValues::new(1.0, c[0] * c[0], 0.0)))
     })
     .unwrap();
     match outcome {
@@ -189,8 +186,8 @@ fn linesearch_rejects_candidates_it_cannot_evaluate() {
     let params = LinesearchParams::new(1.0)
         .with_alpha(0.5)
         .with_max_steps(10);
-    let outcome = linesearch(0.0, &theta, &dvector![1.0], &params, |c| {
-        Ok((c[0] <= 0.3).then_some(SurrogateValues { f: 1.0, g: 0.0 }))
+    let (outcome, _) = linesearch(&theta, &dvector![1.0], &params, |c| {
+        Ok((c[0] <= 0.3).then_some(SurrogateValues::new(1.0, 0.0, 0.0)))
     })
     .unwrap();
     assert!(
@@ -198,8 +195,8 @@ fn linesearch_rejects_candidates_it_cannot_evaluate() {
         "{outcome:?}"
     );
     let params = params.with_max_steps(0);
-    let outcome = linesearch(0.0, &theta, &dvector![1.0], &params, |c| {
-        Ok((c[0] <= 0.3).then_some(SurrogateValues { f: 1.0, g: 0.0 }))
+    let (outcome, _) = linesearch(&theta, &dvector![1.0], &params, |c| {
+        Ok((c[0] <= 0.3).then_some(SurrogateValues::new(1.0, 0.0, 0.0)))
     })
     .unwrap();
     assert!(
@@ -229,7 +226,7 @@ fn linesearch_parameters_are_checked() {
         let params = LinesearchParams::new(epsilon)
             .with_alpha(alpha)
             .with_max_steps(3);
-        let r = linesearch(0.0, &theta, &dvector![1.0], &params, |_| Ok(None));
+        let r = linesearch(&theta, &dvector![1.0], &params, |_| Ok(None));
         let kind = r.unwrap_err().kind();
         assert!(
             kind == "InvalidParameter" || kind == "NonFiniteInput",

@@ -1,0 +1,325 @@
+//! Condition numbers of results and rounding bounds of decisions, from forward-mode
+//! derivatives (issue #16, "condition-aware tolerances" and "certified decisions").
+//!
+//! **Sensitivity.** For an output component y computed from the case's real inputs x₁ … x_N
+//! (every number the case's input holds, parameters included), its sensitivity is
+//!
+//! $$S(y) = \sum\_{i=1}^{N} \left| \frac{\partial y}{\partial x\_i} \right| |x\_i|,$$
+//!
+//! the first-order bound on |Δy| per unit of relative perturbation of every input: a
+//! backward-stable implementation, which computes the exact y of inputs perturbed by c·ε
+//! relative, lands within c·ε·S(y) of it. The derivatives come from running the same generic
+//! code on num-dual's `Dual64` (`Dual32` for an f32 case), once per input, with the seed on
+//! that input ([`seed`]); no formula is written twice.
+//!
+//! **κ per field.** For an output field y (a number, vector or matrix), normwise like the
+//! comparison: κ = maxⱼ S(yⱼ) / maxⱼ |yⱼ|, or maxⱼ S(yⱼ) when y is all zero (the comparison
+//! then uses scale 1). The field's tolerance is ε^(5/8) + 16·κ·ε.
+//!
+//! **Decision bounds.** A decision's margin compares two quantities that another
+//! implementation computes separately (f(θ, θ′) and f(θ, θ); ε and g(θ, θ′)); each may be off
+//! by 16·ε times its sensitivity, so the decision is certain only when
+//! |margin| > bound = 16·ε·(S(t₁) + S(t₂)). Otherwise the result lists it in `indeterminate`.
+//!
+//! **Exceptions** (docs/oracle.md): the dual passes follow the primary pass's branches (the
+//! line search is forced to accept where the primary pass did: num-dual's `mul_add` is not
+//! fused, so a dual's real part may differ from the f64 value in its last bits, and a pass
+//! must not take another branch); a CG stop or clamp decided otherwise in a dual pass changes
+//! the derivatives of that pass only within that decision's own rounding. A natural-gradient
+//! solve's fields add the 2-norm condition number of the matrix solved (the reference's
+//! `conditioning`), since a normwise backward-stable solve perturbs F as a whole, not through
+//! the scores.
+
+use std::cell::Cell;
+
+use num_dual::{Dual32, Dual64};
+use serde_json::{Map, Value, json};
+
+use super::DocError;
+use super::compare::parse_value;
+use super::fields::Fields;
+use super::number::JsonScalar;
+use super::operation::Operation;
+use super::ops::{self, Outcome, RunOptions};
+
+/// The constant c of the bounds c·ε·S: the tolerance's 16.
+pub const C: f64 = 16.0;
+
+/// Output fields that hold no real result (integers, flags, internal records).
+const NOT_REAL: [&str; 5] = [
+    "steps",
+    "accepted",
+    "cg_iterations",
+    "cg_residual",
+    "decisions",
+];
+
+thread_local! {
+    /// The seeding state of the current pass: (the input to seed, inputs read so far, the
+    /// seeded input's value).
+    static CURSOR: Cell<(Option<usize>, usize, f64)> = const { Cell::new((None, 0, 0.0)) };
+}
+
+/// Called by a dual's decimal parser for every real input read, in reading order: 1 for the
+/// seeded input (its value is remembered), 0 for every other.
+pub fn seed(value: f64) -> f64 {
+    CURSOR.with(|c| {
+        let (target, count, seeded) = c.get();
+        let hit = target == Some(count);
+        c.set((target, count + 1, if hit { value } else { seeded }));
+        if hit { 1.0 } else { 0.0 }
+    })
+}
+
+/// Runs one dual pass seeded on input `target` (`None`: count the inputs); returns the output
+/// (derivatives in place of values), the number of inputs read and the seeded input's value.
+fn pass<D: JsonScalar>(
+    op: Operation,
+    input: &Value,
+    id: &str,
+    options: &RunOptions,
+    target: Option<usize>,
+) -> Result<(Outcome, usize, f64), DocError> {
+    CURSOR.with(|c| c.set((target, 0, 0.0)));
+    let mut fields = Fields::new(input, "input", id)?;
+    let outcome = ops::run::<D>(op, &mut fields, options);
+    let (_, count, seeded) = CURSOR.with(|c| c.replace((None, 0, 0.0)));
+    Ok((outcome?, count, seeded))
+}
+
+/// Adds |d|·|x| to every numeric leaf of `acc` from the matching leaf `d` of a pass's output.
+fn accumulate(acc: &mut Value, d: &Value, x: f64) {
+    match (acc, d) {
+        (Value::Array(a), Value::Array(b)) => {
+            for (a, b) in a.iter_mut().zip(b) {
+                accumulate(a, b, x);
+            }
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, a) in a.iter_mut() {
+                if let Some(b) = b.get(k) {
+                    accumulate(a, b, x);
+                }
+            }
+        }
+        (a, b) => {
+            if let (Some(s), Some(d)) = (parse_value(a), parse_value(b)) {
+                *a = json!(s + (d * x).abs());
+            }
+        }
+    }
+}
+
+/// A zeroed copy of an output (every number 0), the accumulator of [`sensitivities`].
+fn zeroed(v: &Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.iter().map(zeroed).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), zeroed(v))).collect()),
+        Value::Number(_) | Value::String(_) => json!(0.0),
+        other => other.clone(),
+    }
+}
+
+/// S(y) for every real leaf of the output of `op` on `input` (the same shape as the output),
+/// in the precision `D` (`Dual64` or `Dual32`); `None` when a pass gives an error where the
+/// primary pass gave an output.
+fn sensitivities<D: JsonScalar>(
+    op: Operation,
+    input: &Value,
+    id: &str,
+    options: &RunOptions,
+) -> Result<Option<Value>, DocError> {
+    let (first, count, _) = pass::<D>(op, input, id, options, None)?;
+    let Ok(first) = first else { return Ok(None) };
+    let mut acc = zeroed(&first);
+    for i in 0..count {
+        let (out, _, x) = pass::<D>(op, input, id, options, Some(i))?;
+        let Ok(out) = out else { return Ok(None) };
+        accumulate(&mut acc, &out, x);
+    }
+    Ok(Some(acc))
+}
+
+/// Flattens the numbers of a field.
+fn numbers(v: &Value, out: &mut Vec<f64>) {
+    match v {
+        Value::Array(items) => items.iter().for_each(|x| numbers(x, out)),
+        other => out.extend(parse_value(other)),
+    }
+}
+
+/// The largest |x| over a field's numbers (non-finite ones excluded).
+fn max_abs(v: &Value) -> f64 {
+    let mut xs = Vec::new();
+    numbers(v, &mut xs);
+    xs.iter()
+        .filter(|x| x.is_finite())
+        .fold(0.0f64, |m, x| m.max(x.abs()))
+}
+
+/// The fields downstream of a natural-gradient solve, whose κ adds the solved matrix's.
+const SOLVED: [&str; 5] = [
+    "direction",
+    "theta",
+    "theta_natural",
+    "f_theta_prime",
+    "g_theta_prime",
+];
+
+/// κ of every real output field: maxⱼ S(yⱼ) / maxⱼ |yⱼ| (scale 1 when y is all zero), plus
+/// `solve_conditioning` for the fields of a natural-gradient solve.
+pub fn field_conditioning(
+    op: Operation,
+    output: &Map<String, Value>,
+    sens: &Value,
+    solve_conditioning: f64,
+) -> Map<String, Value> {
+    let solves = matches!(
+        op,
+        Operation::NaturalUpdate | Operation::NaturalPolicyUpdate | Operation::TrustRegionUpdate
+    );
+    let mut kappa = Map::new();
+    for (field, value) in output {
+        if NOT_REAL.contains(&field.as_str()) || value.is_null() || value.is_boolean() {
+            continue;
+        }
+        let Some(s) = sens.get(field) else { continue };
+        let scale = max_abs(value);
+        let mut k = max_abs(s) / if scale > 0.0 { scale } else { 1.0 };
+        if solves && SOLVED.contains(&field.as_str()) {
+            k += solve_conditioning;
+        }
+        kappa.insert(field.clone(), json!(k));
+    }
+    kappa
+}
+
+/// One decision of an evaluation with its rounding bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Certified {
+    /// The decision's name ([`pgoracle::DecisionKind::name`]).
+    pub decision: String,
+    /// Where: the shrink index or the sample index.
+    pub at: usize,
+    /// The margin as computed (see [`pgoracle::Decision`]).
+    pub margin: f64,
+    /// 16·ε·(S(t₁) + S(t₂)): how far rounding may move the margin.
+    pub bound: f64,
+    /// Whether the test holds by the book's rule on the margin.
+    pub holds: bool,
+}
+
+impl Certified {
+    /// Whether rounding could flip the decision: |margin| ≤ bound (or the margin is NaN).
+    pub fn indeterminate(&self) -> bool {
+        self.margin.is_nan() || self.margin.abs() <= self.bound
+    }
+
+    /// The `indeterminate` entry of an output: `{ decision, at, margin, bound }`.
+    pub fn entry(&self) -> Value {
+        json!({
+            "decision": self.decision, "at": self.at,
+            "margin": self.margin, "bound": self.bound,
+        })
+    }
+}
+
+/// What a case's evaluation adds to the plain output.
+#[derive(Debug, Clone, Default)]
+pub struct Certificate {
+    /// κ of every real output field (when asked for).
+    pub kappa: Option<Map<String, Value>>,
+    /// Every decision taken, in order, with its bound.
+    pub decisions: Vec<Certified>,
+}
+
+impl Certificate {
+    /// The decisions within their rounding bound, as `indeterminate` entries.
+    pub fn indeterminate(&self) -> Vec<Value> {
+        self.decisions
+            .iter()
+            .filter(|d| d.indeterminate())
+            .map(Certified::entry)
+            .collect()
+    }
+}
+
+/// The machine epsilon of a case's precision.
+pub fn epsilon(scalar: &str) -> f64 {
+    if scalar == "f32" {
+        f64::from(f32::EPSILON)
+    } else {
+        f64::EPSILON
+    }
+}
+
+/// The options that make a dual pass follow the primary pass's branches.
+fn following(output: &Map<String, Value>) -> RunOptions {
+    let steps = output.get("steps").and_then(Value::as_u64);
+    let accepted = output.get("accepted").and_then(Value::as_bool);
+    RunOptions {
+        accept_at: match (steps, accepted) {
+            (Some(k), Some(true)) => usize::try_from(k).ok(),
+            (Some(_), Some(false)) => Some(usize::MAX),
+            _ => None,
+        },
+    }
+}
+
+/// The certificate of a primary output: its decisions' bounds, and κ per field when `kappa`
+/// is asked for (or the output has decisions, whose bounds need the same passes).
+///
+/// # Errors
+/// [`DocError`] only for a document error, which the primary pass would have reported first.
+pub fn certify(
+    op: Operation,
+    scalar: &str,
+    input: &Value,
+    id: &str,
+    output: &Map<String, Value>,
+    kappa: bool,
+    solve_conditioning: f64,
+) -> Result<Certificate, DocError> {
+    let decisions = output
+        .get("decisions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if !kappa && decisions.is_empty() {
+        return Ok(Certificate::default());
+    }
+    let options = following(output);
+    let sens = if scalar == "f32" {
+        sensitivities::<Dual32>(op, input, id, &options)?
+    } else {
+        sensitivities::<Dual64>(op, input, id, &options)?
+    };
+    let Some(sens) = sens else {
+        return Ok(Certificate::default());
+    };
+    let eps = epsilon(scalar);
+    let sens_decisions = sens
+        .get("decisions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut certified = Vec::new();
+    for (d, s) in decisions.iter().zip(&sens_decisions) {
+        let mut terms = Vec::new();
+        numbers(&s["terms"], &mut terms);
+        certified.push(Certified {
+            decision: d["decision"].as_str().unwrap_or_default().to_string(),
+            at: d["at"]
+                .as_u64()
+                .and_then(|k| usize::try_from(k).ok())
+                .unwrap_or_default(),
+            margin: d.get("margin").and_then(parse_value).unwrap_or(f64::NAN),
+            bound: C * eps * terms.iter().sum::<f64>(),
+            holds: d["holds"].as_bool().unwrap_or(false),
+        });
+    }
+    Ok(Certificate {
+        kappa: kappa.then(|| field_conditioning(op, output, &sens, solve_conditioning)),
+        decisions: certified,
+    })
+}
