@@ -156,8 +156,8 @@ pub struct CaseReport {
     /// A case-level problem: missing result, error instead of output, wrong error kind.
     pub problem: Option<Problem>,
     /// Set when the candidate took the other branch of an indeterminate decision and was
-    /// compared with pgoracle's result on that branch: the branch (`steps`, `accepted`).
-    pub branch: Option<(u64, bool)>,
+    /// compared with pgoracle's result on that branch: which branch, in words.
+    pub branch: Option<String>,
 }
 
 impl CaseReport {
@@ -279,7 +279,15 @@ pub fn check(tests: &[CheckCase], candidate: &HashMap<String, Value>) -> Vec<Cas
                     Some(output) => {
                         report.fields = disagreements(t, expected, output, |f| t.rel_of(f));
                         if !report.fields.is_empty() && !t.indeterminate.is_empty() {
-                            other_branch(t, output, &mut report);
+                            match t.operation {
+                                Operation::TrustRegionUpdate => {
+                                    linesearch_branch(t, output, &mut report);
+                                }
+                                Operation::ClampedGradient | Operation::ClampedUpdate => {
+                                    clamp_branch(t, output, &mut report);
+                                }
+                                _ => {}
+                            }
                         }
                     }
                 },
@@ -337,10 +345,90 @@ fn flipped_certain_decision(
     None
 }
 
+/// pgoracle's result on another branch, with its decisions, and the fields of `output` that
+/// miss it (each within ε^(5/8) + 16κε with that branch's κ); `None` if it cannot be evaluated.
+fn on_branch(
+    t: &CheckCase,
+    output: &Value,
+    run: &RunOptions,
+) -> Option<(Vec<Certified>, Vec<FieldComparison>)> {
+    let case = serde_json::json!({
+        "id": t.id, "operation": t.operation.name(), "scalar": t.scalar, "input": t.input,
+    });
+    let options = EvalOptions {
+        conditioning: true,
+        solve_conditioning: t.solve_conditioning,
+    };
+    let (result, decisions) = eval_certified(&case, &options, run).ok()?;
+    let branch = result.get("output").and_then(Value::as_object)?;
+    let kappa = branch
+        .get("conditioning")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut expected = branch.clone();
+    for key in [
+        "conditioning",
+        "indeterminate",
+        "cg_iterations",
+        "cg_residual",
+    ] {
+        expected.remove(key);
+    }
+    let rel = |field: &str| {
+        kappa
+            .get(field)
+            .and_then(parse_value)
+            .map_or_else(|| t.rel_of(field), |k| golden_rel(&t.scalar, k))
+    };
+    Some((decisions, disagreements(t, &expected, output, rel)))
+}
+
+/// The candidate of a clamped case misses the golden result, which has indeterminate clamps:
+/// try pgoracle with those clamps flipped (every subset of up to 4 of them, else one at a
+/// time) and accept the first branch the candidate agrees with.
+fn clamp_branch(t: &CheckCase, output: &Value, report: &mut CaseReport) {
+    let ats: Vec<usize> = t
+        .indeterminate
+        .iter()
+        .filter(|d| d["decision"] == "clamp")
+        .filter_map(|d| d["at"].as_u64().and_then(|k| usize::try_from(k).ok()))
+        .collect();
+    let subsets: Vec<Vec<usize>> = if ats.len() <= 4 {
+        (1..1usize << ats.len())
+            .map(|mask| {
+                ats.iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, &at)| at)
+                    .collect()
+            })
+            .collect()
+    } else {
+        ats.iter().map(|&at| vec![at]).collect()
+    };
+    for flipped in subsets {
+        let run = RunOptions {
+            accept_at: None,
+            flipped,
+        };
+        if let Some((_, fields)) = on_branch(t, output, &run)
+            && fields.is_empty()
+        {
+            report.fields = fields;
+            report.branch = Some(format!(
+                "the clamp of sample(s) {:?} taken the other way",
+                run.flipped
+            ));
+            return;
+        }
+    }
+}
+
 /// The candidate gave another `steps`/`accepted` than the golden result: evaluate pgoracle on
 /// the candidate's branch and judge the candidate against that, if the branch departs from the
 /// book's only at indeterminate decisions.
-fn other_branch(t: &CheckCase, output: &Value, report: &mut CaseReport) {
+fn linesearch_branch(t: &CheckCase, output: &Value, report: &mut CaseReport) {
     let (Some(steps), Some(accepted)) = (
         output.get("steps").and_then(Value::as_u64),
         output.get("accepted").and_then(Value::as_bool),
@@ -357,14 +445,11 @@ fn other_branch(t: &CheckCase, output: &Value, report: &mut CaseReport) {
     } else {
         Some(usize::MAX)
     };
-    let case = serde_json::json!({
-        "id": t.id, "operation": t.operation.name(), "scalar": t.scalar, "input": t.input,
-    });
-    let options = EvalOptions {
-        conditioning: true,
-        solve_conditioning: t.solve_conditioning,
+    let run = RunOptions {
+        accept_at,
+        flipped: Vec::new(),
     };
-    let Ok((result, decisions)) = eval_certified(&case, &options, &RunOptions { accept_at }) else {
+    let Some((decisions, fields)) = on_branch(t, output, &run) else {
         return;
     };
     if let Some(d) = flipped_certain_decision(&decisions, accept_at.filter(|_| accepted)) {
@@ -376,31 +461,8 @@ fn other_branch(t: &CheckCase, output: &Value, report: &mut CaseReport) {
         });
         return;
     }
-    let Some(branch) = result.get("output").and_then(Value::as_object) else {
-        return;
-    };
-    let kappa = branch
-        .get("conditioning")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut branch_expected = branch.clone();
-    for key in [
-        "conditioning",
-        "indeterminate",
-        "cg_iterations",
-        "cg_residual",
-    ] {
-        branch_expected.remove(key);
-    }
-    let rel = |field: &str| {
-        kappa
-            .get(field)
-            .and_then(parse_value)
-            .map_or_else(|| t.rel_of(field), |k| golden_rel(&t.scalar, k))
-    };
-    report.fields = disagreements(t, &branch_expected, output, rel);
-    report.branch = Some((steps, accepted));
+    report.fields = fields;
+    report.branch = Some(format!("steps = {steps}, accepted = {accepted}"));
 }
 
 /// The human-readable report: every disagreement, then a summary line.
@@ -413,8 +475,8 @@ pub fn render(reports: &[CaseReport]) -> String {
             let _ = writeln!(out, "{p}");
             continue;
         }
-        let branch = r.branch.map_or(String::new(), |(steps, accepted)| {
-            format!(" (on the candidate's branch steps = {steps}, accepted = {accepted}, compared with pgoracle's result there)")
+        let branch = r.branch.as_ref().map_or(String::new(), |b| {
+            format!(" (on the candidate's branch, {b}, compared with pgoracle's result there)")
         });
         let _ = writeln!(out, "{} field(s) outside tolerance{branch}", r.fields.len());
         for c in &r.fields {

@@ -263,6 +263,7 @@ fn following(output: &Map<String, Value>) -> RunOptions {
             (Some(_), Some(false)) => Some(usize::MAX),
             _ => None,
         },
+        flipped: Vec::new(),
     }
 }
 

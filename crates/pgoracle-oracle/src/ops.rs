@@ -18,8 +18,8 @@ use pgoracle::solver::{CgParams, Solver};
 use pgoracle::trust_region::TrustRegionStep;
 use pgoracle::{ClampedUpdateParams, Normal, RestrictedUpdateParams};
 use pgoracle::{
-    clamped_gradient, clamped_objective, clamped_update, clip_gradient, fisher, gradient_ascent,
-    kl_categorical, kl_gaussian, kl_penalty_objective, likelihood_ratio_gradient,
+    clamped_gradient_traced, clamped_objective, clamped_update_traced, clip_gradient, fisher,
+    gradient_ascent, kl_categorical, kl_gaussian, kl_penalty_objective, likelihood_ratio_gradient,
     natural_policy_update, natural_update, restricted_step, restricted_update, scale_gradient,
     scores, surrogate_constraint, surrogate_objective, trust_region_update,
 };
@@ -31,11 +31,14 @@ pub const DEFAULT_MAX_STEPS: usize = 100;
 pub type Outcome = Result<Value, PgError>;
 
 /// How [`run`] decides where the book leaves a choice to the caller.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunOptions {
     /// The trust region's line search follows the branch that accepts exactly this candidate
     /// ([`LinesearchParams::accept_at`]); `None`: the book's tests decide.
     pub accept_at: Option<usize>,
+    /// The clamp decisions (by index) that `clamped_gradient` and `clamped_update` take the
+    /// other way ([`pgoracle::clamped_gradient_traced`]); empty: the book's.
+    pub flipped: Vec<usize>,
 }
 
 /// Runs operation `op` on the input object `f` in precision `T`: one arm per [`Operation`].
@@ -239,7 +242,7 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
             let alpha = f.scalar("alpha")?;
             let k_max = f.count("k_max")?;
             f.finish()?;
-            return Ok(clamped_update(
+            return Ok(clamped_update_traced(
                 policy,
                 &theta,
                 &trajs,
@@ -249,8 +252,9 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
                     alpha,
                     k_max,
                 },
+                &options.flipped,
             )
-            .map(|t| json!({ "theta": vector(&t) })));
+            .map(|(t, d)| json!({ "theta": vector(&t), "decisions": decisions(&d) })));
         }
         PolicyOp::ClampedGradient => {
             let trajs = trajectories(policy, f)?;
@@ -258,10 +262,17 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
             let gamma = f.scalar("gamma")?;
             let eps = f.scalar("epsilon")?;
             f.finish()?;
-            return Ok(
-                clamped_gradient(policy, &theta, &theta_prime, &trajs, gamma, eps)
-                    .map(|g| json!({ "grad": vector(&g) })),
-            );
+            let flipped = &options.flipped;
+            return Ok(clamped_gradient_traced(
+                policy,
+                &theta,
+                &theta_prime,
+                &trajs,
+                gamma,
+                eps,
+                flipped,
+            )
+            .map(|(g, d)| json!({ "grad": vector(&g), "decisions": decisions(&d) })));
         }
         PolicyOp::SurrogateObjective => {
             let trajs = trajectories(policy, f)?;

@@ -3,6 +3,7 @@
 
 use nalgebra::DVector;
 
+use crate::decision::{Decision, DecisionKind};
 use crate::error::{PgError, Result};
 use crate::limits::MAX_ITERATIONS;
 use crate::policy::Policy;
@@ -17,10 +18,51 @@ pub fn clamp<T: Scalar>(x: T, lo: T, hi: T) -> T {
 
 /// Whether a step's contribution is clamped away in Algorithm 12.6: the reward-to-go is
 /// positive and w > 1 + ε, or negative and w < 1 − ε (strict inequalities, comparisons with
-/// zero — book-code-notes §1 corrects the OCR's `r_togo > θ`).
+/// zero — book-code-notes §1 corrects the OCR's `r_togo > θ`). Decided on [`clamp_margin`].
 pub fn is_clamped<T: Scalar>(w: T, reward_to_go: T, epsilon: T) -> bool {
-    (reward_to_go > T::zero() && w > T::one() + epsilon)
-        || (reward_to_go < T::zero() && w < T::one() - epsilon)
+    clamp_margin(w, reward_to_go, epsilon).is_some_and(|m| m > T::zero())
+}
+
+/// The margin of the clamp decision of Eq. (12.23): (w − 1) − ε when R > 0, (1 − w) − ε when
+/// R < 0 (clamped when > 0), `None` when R = 0 (no decision: the contribution is 0 either
+/// way). w − 1 is exact for w ∈ [½, 2] (Sterbenz), so the margin carries only the rounding of
+/// w and of one subtraction, where w > 1 + ε also rounded 1 + ε.
+pub fn clamp_margin<T: Scalar>(w: T, reward_to_go: T, epsilon: T) -> Option<T> {
+    if reward_to_go > T::zero() {
+        Some((w - T::one()) - epsilon)
+    } else if reward_to_go < T::zero() {
+        Some((T::one() - w) - epsilon)
+    } else {
+        None
+    }
+}
+
+/// The clamp decisions of one evaluation: those taken, in sample order, and the sample
+/// indices whose decision is flipped (another implementation's branch at an indeterminate
+/// decision; empty for the book's).
+struct ClampTrace<'a, T> {
+    flipped: &'a [usize],
+    decisions: Vec<Decision<T>>,
+    next: usize,
+}
+
+impl<T: Scalar> ClampTrace<'_, T> {
+    /// Records the decision of the next sample and says whether it is clamped.
+    fn decide(&mut self, w: T, reward_to_go: T, epsilon: T) -> bool {
+        let at = self.next;
+        self.next += 1;
+        let Some(margin) = clamp_margin(w, reward_to_go, epsilon) else {
+            return false;
+        };
+        let decision = Decision {
+            kind: DecisionKind::Clamp,
+            at,
+            margin,
+            terms: [w, epsilon],
+        };
+        self.decisions.push(decision);
+        decision.holds() != self.flipped.contains(&at)
+    }
 }
 
 /// Clamped surrogate objective, Eq. (12.22), with Q_θ(s, a) estimated by the reward-to-go as
@@ -98,9 +140,51 @@ pub fn clamped_gradient<T: Scalar, P: Policy<T>>(
     gamma: T,
     epsilon: T,
 ) -> Result<DVector<T>> {
+    clamped_gradient_traced(
+        policy,
+        theta,
+        theta_prime,
+        trajectories,
+        gamma,
+        epsilon,
+        &[],
+    )
+    .map(|(grad, _)| grad)
+}
+
+/// [`clamped_gradient`] with its clamp decisions ([`Decision`], `at` = the sample's index over
+/// all trajectories in order; none for a reward-to-go of 0), taking the other branch at the
+/// sample indices in `flipped` (`&[]` for the book's). `pgoracle check` evaluates with it the
+/// branch another implementation took at an indeterminate clamp.
+///
+/// # Errors
+/// As [`clamped_gradient`].
+pub fn clamped_gradient_traced<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    epsilon: T,
+    flipped: &[usize],
+) -> Result<(DVector<T>, Vec<Decision<T>>)> {
     check_positive(epsilon, "epsilon")?;
     check_surrogate_inputs(policy, theta, theta_prime, trajectories, gamma)?;
-    clamped_gradient_checked(policy, theta, theta_prime, trajectories, gamma, epsilon)
+    let mut trace = ClampTrace {
+        flipped,
+        decisions: Vec::new(),
+        next: 0,
+    };
+    let grad = clamped_gradient_checked(
+        policy,
+        theta,
+        theta_prime,
+        trajectories,
+        gamma,
+        epsilon,
+        &mut trace,
+    )?;
+    Ok((grad, trace.decisions))
 }
 
 /// [`clamped_gradient`] on inputs already checked, except θ′ (each iteration of
@@ -112,6 +196,7 @@ fn clamped_gradient_checked<T: Scalar, P: Policy<T>>(
     trajectories: &[Trajectory<P::State, P::Action, T>],
     gamma: T,
     epsilon: T,
+    trace: &mut ClampTrace<'_, T>,
 ) -> Result<DVector<T>> {
     let n = theta.len();
     let mut total = DVector::zeros(n);
@@ -122,7 +207,7 @@ fn clamped_gradient_checked<T: Scalar, P: Policy<T>>(
             // The clamp is decided first, so a ratio that overflows on a clamped step (the
             // book's code gives 0 there) is not an error.
             let w = unbounded_ratio(policy, theta, theta_prime, &step.a, &step.s)?;
-            if !is_clamped(w, r, epsilon) {
+            if !trace.decide(w, r, epsilon) {
                 let w = finite_scalar(w, "likelihood ratio")?;
                 acc += policy.grad_log_density(theta_prime, &step.a, &step.s)? * (w * r);
             }
@@ -193,6 +278,22 @@ pub fn clamped_update<T: Scalar, P: Policy<T>>(
     trajectories: &[Trajectory<P::State, P::Action, T>],
     params: &ClampedUpdateParams<T>,
 ) -> Result<DVector<T>> {
+    clamped_update_traced(policy, theta, trajectories, params, &[]).map(|(theta, _)| theta)
+}
+
+/// [`clamped_update`] with the clamp decisions of every iteration (`at` = iteration × m +
+/// sample index, m the number of samples), taking the other branch at the indices in
+/// `flipped` (`&[]` for the book's), as [`clamped_gradient_traced`].
+///
+/// # Errors
+/// As [`clamped_update`].
+pub fn clamped_update_traced<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    params: &ClampedUpdateParams<T>,
+    flipped: &[usize],
+) -> Result<(DVector<T>, Vec<Decision<T>>)> {
     // Every input is checked once, here; each iteration checks only its own θ′.
     params.check()?;
     let ClampedUpdateParams {
@@ -202,11 +303,25 @@ pub fn clamped_update<T: Scalar, P: Policy<T>>(
         k_max,
     } = *params;
     check_surrogate_inputs(policy, theta, theta, trajectories, gamma)?;
+    let samples: usize = trajectories.iter().map(Vec::len).sum();
+    let mut trace = ClampTrace {
+        flipped,
+        decisions: Vec::new(),
+        next: 0,
+    };
     let mut theta_prime = theta.clone();
-    for _ in 0..k_max {
+    for k in 0..k_max {
         policy.check_theta(&theta_prime, "theta_prime")?;
-        let grad =
-            clamped_gradient_checked(policy, theta, &theta_prime, trajectories, gamma, epsilon)?;
+        trace.next = k * samples;
+        let grad = clamped_gradient_checked(
+            policy,
+            theta,
+            &theta_prime,
+            trajectories,
+            gamma,
+            epsilon,
+            &mut trace,
+        )?;
         let next = finite_result(&theta_prime + grad * alpha, "theta")?;
         if next == theta_prime {
             // A fixed point: every remaining iteration would return the same θ′.
@@ -214,5 +329,5 @@ pub fn clamped_update<T: Scalar, P: Policy<T>>(
         }
         theta_prime = next;
     }
-    Ok(theta_prime)
+    Ok((theta_prime, trace.decisions))
 }

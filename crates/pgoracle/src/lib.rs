@@ -62,7 +62,8 @@ pub mod update_loop;
 pub mod verify;
 
 pub use clamped::{
-    ClampedUpdateParams, clamp, clamped_gradient, clamped_objective, clamped_update, is_clamped,
+    ClampedUpdateParams, clamp, clamp_margin, clamped_gradient, clamped_gradient_traced,
+    clamped_objective, clamped_update, clamped_update_traced, is_clamped,
 };
 pub use decision::{Decision, DecisionKind};
 pub use error::{PgError, Result};
