@@ -11,7 +11,7 @@ use pgoracle_oracle::number::{JsonScalar, number};
 /// A precision the verify report prints: f64 or f32 (a JSON scalar that formats).
 trait Printed: JsonScalar + std::fmt::Display + std::fmt::LowerExp {}
 impl<T: JsonScalar + std::fmt::Display + std::fmt::LowerExp> Printed for T {}
-use pgoracle_oracle::{eval_case, eval_document, parse_document};
+use pgoracle_oracle::{EvalOptions, eval_case_with, eval_document_with, parse_document};
 use serde_json::{Value, json};
 
 /// pgoracle: a verified numerical reference for Chapter 12 ("Policy Gradient Optimization")
@@ -94,6 +94,10 @@ struct EvalArgs {
     /// One case per input line, one result per output line, streamed.
     #[arg(long)]
     jsonl: bool,
+    /// Add `conditioning` to every output: κ of each real field, the relative sensitivity
+    /// Σ|∂y/∂x_i||x_i| / |y| from forward-mode derivatives (one dual pass per real input).
+    #[arg(long)]
+    conditioning: bool,
 }
 
 fn main() -> ExitCode {
@@ -233,12 +237,16 @@ enum EvalStop {
 
 fn eval(args: &EvalArgs) -> ExitCode {
     let from_stdin = args.file.as_ref().is_none_or(|p| p.as_os_str() == "-");
+    let options = EvalOptions {
+        conditioning: args.conditioning,
+        solve_conditioning: 0.0,
+    };
     let result = if args.jsonl {
         if from_stdin {
-            eval_lines(std::io::stdin().lock())
+            eval_lines(std::io::stdin().lock(), &options)
         } else {
             match std::fs::File::open(args.file.as_ref().map_or_else(PathBuf::new, Clone::clone)) {
-                Ok(f) => eval_lines(std::io::BufReader::new(f)),
+                Ok(f) => eval_lines(std::io::BufReader::new(f), &options),
                 Err(e) => Err(EvalStop::Document(format!("cannot read input: {e}"))),
             }
         }
@@ -246,7 +254,7 @@ fn eval(args: &EvalArgs) -> ExitCode {
         read_all(args, from_stdin)
             .and_then(|text| {
                 let doc = parse_document(&text).map_err(|e| e.to_string())?;
-                let out = eval_document(&doc).map_err(|e| e.to_string())?;
+                let out = eval_document_with(&doc, &options).map_err(|e| e.to_string())?;
                 Ok(pgoracle_oracle::layout::to_readable_string(&out))
             })
             .map_err(EvalStop::Document)
@@ -283,7 +291,7 @@ fn read_all(args: &EvalArgs, from_stdin: bool) -> Result<String, String> {
 
 /// `--jsonl`: each non-blank line is one case; each result is written and flushed at once.
 /// A document error stops the stream (exit 2) after the results already written.
-fn eval_lines(input: impl BufRead) -> Result<(), EvalStop> {
+fn eval_lines(input: impl BufRead, options: &EvalOptions) -> Result<(), EvalStop> {
     let doc =
         |n: usize, e: &dyn std::fmt::Display| EvalStop::Document(format!("line {}: {e}", n + 1));
     for (n, line) in input.lines().enumerate() {
@@ -292,7 +300,7 @@ fn eval_lines(input: impl BufRead) -> Result<(), EvalStop> {
             continue;
         }
         let case = parse_document(&line).map_err(|e| doc(n, &e))?;
-        let result = eval_case(&case).map_err(|e| doc(n, &e))?;
+        let result = eval_case_with(&case, options).map_err(|e| doc(n, &e))?;
         if !emit(&result.to_string()) {
             return Err(EvalStop::Output);
         }

@@ -780,3 +780,23 @@ fn version_and_help() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("pgoracle [OPTIONS]"), "{}", stdout(&o));
 }
+
+/// `eval --conditioning` adds κ per field. KL(N(0, 1) ‖ N(1, 1)) = 1/2, and
+/// Σ|∂KL/∂xᵢ||xᵢ| = |∂/∂μ_q|·1 + |∂/∂σ_q|·1 = |μ_q − μ_p|/σ_q² + |1/σ_q − (σ_p² + 1)/σ_q³| = 2
+/// (the μ_p and σ_p terms vanish: μ_p = 0 and ∂/∂σ_p = −1/σ_p + σ_p/σ_q² = 0), so κ = 4.
+#[test]
+fn eval_conditioning_adds_kappa_per_field() {
+    let case = r#"{"id": "k", "operation": "kl_gaussian", "input": {"mean_p": 0, "std_p": 1, "mean_q": 1, "std_q": 1}}"#;
+    for args in [
+        &["eval", "--conditioning"][..],
+        &["eval", "--jsonl", "--conditioning"],
+    ] {
+        let o = pgoracle(args, case);
+        assert_eq!(o.status.code(), Some(0));
+        let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+        let kappa = v["output"]["conditioning"]["kl"].as_f64().unwrap();
+        assert!((kappa - 4.0).abs() <= 1e-15, "{args:?}: κ = {kappa}");
+    }
+    // Without the flag the output is the interface's alone.
+    assert!(eval_json(case)["output"].get("conditioning").is_none());
+}

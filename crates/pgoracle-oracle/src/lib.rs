@@ -183,12 +183,20 @@ pub fn parse_document(text: &str) -> Result<Value, DocError> {
 /// # Errors
 /// The first [`DocError`].
 pub fn eval_document(doc: &Value) -> Result<Value, DocError> {
+    eval_document_with(doc, &EvalOptions::default())
+}
+
+/// [`eval_document`] with options ([`eval_case_with`]).
+///
+/// # Errors
+/// The first [`DocError`].
+pub fn eval_document_with(doc: &Value, options: &EvalOptions) -> Result<Value, DocError> {
     match doc {
         Value::Array(cases) => cases
             .iter()
-            .map(eval_case)
+            .map(|case| eval_case_with(case, options))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
-        _ => eval_case(doc),
+        _ => eval_case_with(doc, options),
     }
 }
