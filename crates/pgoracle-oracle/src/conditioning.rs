@@ -224,6 +224,51 @@ impl Certified {
     }
 }
 
+/// The 2-norm condition number of the matrix a natural-gradient solve used, from the output's
+/// `fisher` and the input's solver, as the reference defines it: F for `exact`, F + λI for
+/// `damped`, σ_max/σ_min over the eigenvalues kept (|λ| ≥ rcond·σ_max) for `pseudo_inverse`;
+/// 0 when the output has no `fisher` (the matrix-free CG) or the eigenvalues do not converge
+/// within the bounded sweeps.
+pub fn solved_matrix_conditioning(input: &Value, output: &Map<String, Value>) -> f64 {
+    let Some(rows) = output.get("fisher").and_then(Value::as_array) else {
+        return 0.0;
+    };
+    let n = rows.len();
+    let mut entries = Vec::with_capacity(n * n);
+    for row in rows {
+        numbers(row, &mut entries);
+    }
+    if n == 0 || entries.len() != n * n {
+        return 0.0;
+    }
+    let f = nalgebra::DMatrix::from_row_slice(n, n, &entries);
+    let Some(eig) = f.try_symmetric_eigen(f64::EPSILON, 1000 + 100 * n) else {
+        return 0.0;
+    };
+    let solver = &input["solver"];
+    let number = |key: &str| solver.get(key).and_then(parse_value).unwrap_or(0.0);
+    let mut sigma: Vec<f64> = eig.eigenvalues.iter().map(|x| x.abs()).collect();
+    match solver["kind"].as_str() {
+        Some("damped") => {
+            let damping = number("damping");
+            sigma = eig
+                .eigenvalues
+                .iter()
+                .map(|x| (x + damping).abs())
+                .collect();
+        }
+        Some("pseudo_inverse") => {
+            let max = sigma.iter().fold(0.0f64, |m, x| m.max(*x));
+            let cut = number("rcond") * max;
+            sigma.retain(|x| *x >= cut);
+        }
+        _ => {}
+    }
+    let max = sigma.iter().fold(0.0f64, |m, x| m.max(*x));
+    let min = sigma.iter().fold(f64::INFINITY, |m, x| m.min(*x));
+    if max > 0.0 { max / min } else { 0.0 }
+}
+
 /// What a case's evaluation adds to the plain output.
 #[derive(Debug, Clone, Default)]
 pub struct Certificate {

@@ -52,7 +52,8 @@ pub struct EvalOptions {
     /// Add `conditioning`: κ of every real output field ([`conditioning`]).
     pub conditioning: bool,
     /// The 2-norm condition number of the matrix a natural-gradient solve used, added to the
-    /// κ of the solve's fields (the golden generator takes it from the reference; 0 unknown).
+    /// κ of the solve's fields (the golden generator takes it from the reference). 0: computed
+    /// from the output's `fisher` ([`conditioning::solved_matrix_conditioning`]).
     pub solve_conditioning: f64,
 }
 
@@ -136,7 +137,11 @@ pub fn eval_certified(
                 &id_text,
                 &output,
                 options.conditioning,
-                options.solve_conditioning,
+                if options.solve_conditioning > 0.0 {
+                    options.solve_conditioning
+                } else {
+                    conditioning::solved_matrix_conditioning(input_value, &output)
+                },
             )?;
             output.remove("decisions");
             let indeterminate = certificate.indeterminate();

@@ -284,3 +284,39 @@ fn a_clear_clamp_is_certain() {
     );
     assert!(!reports[0].agrees());
 }
+
+/// A natural-gradient solve's fields add the solved matrix's 2-norm condition number. Scores
+/// [2, 0] and [0, 1], grads e₁ and e₂: F = diag(2, ½) (κ₂ = 4), u = F⁻¹g = [¼, 1]. Each uⱼ =
+/// ḡⱼ/Fⱼⱼ is linear in one grad entry (relative sensitivity 1) and inverse-quadratic in one
+/// score (2): κ(u) = 3 + 4 = 7. The damped solver with λ = ½ solves diag(5/2, 1): κ₂ = 5/2.
+#[test]
+fn solve_fields_add_the_condition_number_of_the_matrix_solved() {
+    let case = |solver: Value| {
+        json!({"id": 1, "operation": "natural_update", "input": {"theta": [0, 0],
+            "grads": [[1, 0], [0, 1]], "scores": [[2, 0], [0, 1]], "epsilon": 0.5,
+            "solver": solver}})
+    };
+    let exact = eval_kappa(&case(json!({"kind": "exact"})));
+    let kappa = &exact["output"]["conditioning"];
+    assert!(
+        (kappa["direction"].as_f64().unwrap() - 7.0).abs() < 1e-12,
+        "{kappa}"
+    );
+    assert!(
+        (kappa["grad"].as_f64().unwrap() - 1.0).abs() < 1e-15,
+        "{kappa}"
+    );
+    let damped = eval_kappa(&case(json!({"kind": "damped", "damping": 0.5})));
+    let fisher_kappa = damped["output"]["conditioning"]["fisher"].as_f64().unwrap();
+    assert!(
+        (fisher_kappa - 2.0).abs() < 1e-15,
+        "F is quadratic in the scores"
+    );
+    let direction = damped["output"]["conditioning"]["direction"]
+        .as_f64()
+        .unwrap();
+    // u = ḡ/(F + λ): u₁ = ½/(2 + ½) with sensitivity 1 + 2·2/(5/2) + ½/(5/2) = 2.8;
+    // u₂ = ½/(½ + ½) = ½ with 1 + 2·½/1 + ½/1 = 2.5: max S/max|u| = (2.8·0.2)∨(2.5·0.5) / 0.5.
+    let inputs = (2.8f64 * 0.2).max(2.5 * 0.5) / 0.5;
+    assert!((direction - (inputs + 2.5)).abs() < 1e-12, "{direction}");
+}
