@@ -33,9 +33,6 @@ sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import mp_reference as R  # noqa: E402
 from mpmath import mp, mpf  # noqa: E402
 
-sys.path.insert(0, HERE)
-from naive import load_cases  # noqa: E402,F401
-
 FD_DPS = 60
 H = mpf("1e-25")
 SKIP_KEYS = {"n_states", "n_actions", "max_steps", "k_max", "max_iters", "family", "kind", "strict",
