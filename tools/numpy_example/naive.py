@@ -11,9 +11,11 @@ throughout, f64 cases in float64.
 
 "Naive" means the plain vectorised formulas a typical NumPy user writes: np.sum / np.mean / @,
 np.linalg.solve / eigh / matrix_rank, a textbook conjugate gradient, cumsum for the rewards-to-go,
-gamma ** k for the discounts, np.linalg.norm for ||g|| (an unscaled sqrt(g.g): it overflows and
-underflows, deliberately); no compensated summation, no fma, no extra precision and no scaling
-against overflow.
+gamma ** k for the discounts; no compensated summation, no fma, no extra precision. The one
+scaling: ||g|| is BLAS nrm2's m * ||g / m|| with m = max |g_i| (`nrm2` below), as every BLAS and
+LAPACK computes a 2-norm. An unscaled sqrt(g.g) returns 0 or inf where ||g|| is representable
+(the golden `Underflow` cases edge-restricted_step-1/2, edge-scale_gradient-7/8): that is not a
+rounding error any condition number covers, so a careful user does not write it.
 
 "Backward stable" means that where the most obvious formula is not backward stable in the inputs,
 the standard stable library form a careful user would write is used instead. Every such place:
@@ -438,12 +440,20 @@ def op_gradient_ascent(ctx, inp):
     return {"theta": th + alpha * g}
 
 
+def nrm2(g):
+    """||g|| as BLAS nrm2 computes it: scaled by the largest |g_i|, in g's precision."""
+    m = np.max(np.abs(g))
+    if m == 0:
+        return m
+    return m * np.sqrt((g / m) @ (g / m))
+
+
 def op_scale_gradient(ctx, inp):
     g = nonempty(ctx, inp, "grad")
     l2 = ctx.num(inp["l2_max"], "l2_max")
     if l2 < 0:
         raise Failure("InvalidParameter", "l2_max must be >= 0")
-    nrm = np.linalg.norm(g)
+    nrm = nrm2(g)
     if nrm == 0:
         return {"grad": np.zeros_like(g)}
     return {"grad": min(l2 / nrm, ctx.T(1)) * g}
@@ -461,10 +471,10 @@ def op_restricted_step(ctx, inp):
     th, g = nonempty(ctx, inp, "theta"), nonempty(ctx, inp, "grad")
     same_length(th, g, "theta and grad differ in length")
     eps = ctx.positive(inp, "epsilon")
-    gg = g @ g
-    if gg == 0:
+    nrm = nrm2(g)
+    if nrm == 0:
         raise Failure("ZeroGradient", "grad is zero")
-    return {"theta": th + np.sqrt(2 * eps / gg) * g}
+    return {"theta": th + (np.sqrt(2 * eps) / nrm) * g}
 
 
 def op_fisher(ctx, inp):
