@@ -45,7 +45,12 @@ F32_AGREEMENT = mpf("1e-5")
 #              (1000 for f64, so a 1e-6 margin means a 1e-9 gap; 1 for f32, a 1e-3 gap);
 #  zero_rtg  - a reward-to-go that is EXACTLY zero is not a branch decision (both branches of the
 #              clamped gradient give a zero contribution); used by the AtClipBoundary edge cases.
-MODE = {"ls_scale": mpf(1000), "zero_rtg": False}
+#  adv      - adversarial cases (build_adversarial, --adversarial): also record the margins of the
+#              decisions that ordinary random cases keep far from their thresholds by construction
+#              (scale and clip limits, the clamp of the clamped objective, g'u > 0, the sum-to-one
+#              test, the exact solver's rank test), and take the sign of a reward-to-go relative to
+#              the sum of the magnitudes of its terms.
+MODE = {"ls_scale": mpf(1000), "zero_rtg": False, "adv": False}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -66,6 +71,28 @@ _MARGINS = []
 def note_margin(value):
     """Record the (relative) distance of a branch decision from its threshold."""
     _MARGINS.append(abs(value))
+
+
+def note_adv_margin(value):
+    """A margin recorded only for adversarial cases (see MODE)."""
+    if MODE["adv"]:
+        _MARGINS.append(abs(value))
+
+
+def rel_gap(x, b):
+    """|x - b| relative to the larger magnitude (1 when one side is 0 and the other not)."""
+    big = max(abs(x), abs(b))
+    return abs(x - b) / big if big != 0 else mpf(0)
+
+
+# Every discrete decision of an evaluation, in order: (tag, outcome). The 50- and 100-digit
+# evaluations of a case must make the same decisions (see certify).
+_DECISIONS = []
+
+
+def decide(tag, outcome):
+    _DECISIONS.append((tag, bool(outcome)))
+    return outcome
 
 
 def scan_nonfinite(x, path="input"):
@@ -207,9 +234,9 @@ def kl_gauss(mp_, sp, mq, sq):
 def kl_cat(p, q):
     tot = []
     for pi, qi in zip(p, q):
-        if pi == 0:
+        if decide("p_zero", pi == 0):
             continue
-        if qi == 0:
+        if decide("q_zero", qi == 0):
             raise RefError("ZeroProbability", "q is zero where p is positive")
         tot.append(pi * mp.log(pi / qi))
     return mp.fsum(tot)
@@ -268,6 +295,27 @@ def rewards_to_go(traj, gamma):
         terms.append(r * pw)
         pw *= gamma
     return [mp.fsum(terms[j:]) for j in range(len(terms))]
+
+
+def rewards_to_go_scale(traj, gamma):
+    """S(tau, j) = sum_{k >= j} |r_k| gamma^(k-1): the scale against which the sign of R(tau, j) is
+    decided in adversarial cases."""
+    terms = []
+    pw = mpf(1)
+    for (_, _, r) in traj:
+        terms.append(abs(r) * pw)
+        pw *= gamma
+    return [mp.fsum(terms[j:]) for j in range(len(terms))]
+
+
+def note_rtg_margin(R, S):
+    """The sign of a reward-to-go R: absolute for ordinary cases, relative to S in adversarial ones."""
+    if MODE["zero_rtg"] and R == 0:
+        return
+    if MODE["adv"]:
+        note_margin(R / S if S != 0 else mpf(0))
+    else:
+        note_margin(R)
 
 
 def traj_score(pol, th, traj):
@@ -342,12 +390,21 @@ def parse_solver(inp):
     raise RefError("InvalidParameter", "unknown solver")
 
 
+def rank_margin(E, big):
+    """Adversarial cases: the exact solver's rank test min|e| <= t*max|e| (t = 2^-0.6*prec) must not
+    be close (a factor 1 + 1e-12) to its threshold."""
+    if big != 0:
+        t = singular_threshold()
+        note_adv_margin((min(abs(e) for e in E) / big - t) / t)
+
+
 def solve_fisher(F, g, solver):
     kind = solver[0]
     if kind == "exact":
         E, _ = sym_eig(F)
         big = max(abs(e) for e in E)
-        if big == 0 or min(abs(e) for e in E) <= singular_threshold() * big:
+        rank_margin(E, big)
+        if decide("singular", big == 0 or min(abs(e) for e in E) <= singular_threshold() * big):
             raise RefError("SingularFisher", "the Fisher matrix is singular and the solver is exact")
         return solve(F, g)
     if kind == "damped":
@@ -357,7 +414,8 @@ def solve_fisher(F, g, solver):
         A = add_damping(F, solver[1])
         E, _ = sym_eig(A)
         big = max(abs(e) for e in E)
-        if big == 0 or min(abs(e) for e in E) <= singular_threshold() * big:
+        rank_margin(E, big)
+        if decide("singular", big == 0 or min(abs(e) for e in E) <= singular_threshold() * big):
             raise RefError("SingularFisher", "(F + damping I) is singular")
         return solve(A, g)
     if kind == "pseudo_inverse":
@@ -371,7 +429,7 @@ def solve_fisher(F, g, solver):
             sv = abs(E[i])
             if thr > 0:
                 note_margin((sv - thr) / thr)
-            if sv == 0 or sv < thr:
+            if decide("pinv_drop", sv == 0 or sv < thr):
                 continue
             coef = mp.fsum([Q[j, i] * g[j] for j in range(n)]) / E[i]
             for j in range(n):
@@ -388,12 +446,14 @@ def fisher_matrix(scores):
 
 def natural_core(theta, grads, scores, eps, solver):
     g = mean_vecs(grads)
-    if all(x == 0 for x in g):
+    if decide("zero_grad", all(x == 0 for x in g)):
         raise RefError("ZeroGradient", "mean gradient is zero")
     F = fisher_matrix(scores)
     u = solve_fisher(F, g, solver)
     gu = dot(g, u)
-    if not gu > 0:
+    gu_scale = mp.fsum([abs(a * b) for a, b in zip(g, u)])
+    note_adv_margin(gu / gu_scale if gu_scale != 0 else mpf(0))
+    if decide("nonpositive_curvature", not gu > 0):
         raise RefError("NonPositiveCurvature", "g'u <= 0 for the natural direction")
     scale = mp.sqrt(2 * eps / gu)
     th2 = [t + x * scale for t, x in zip(theta, u)]
@@ -431,9 +491,17 @@ def clamped_objective_value(pol, th, thp, trajs, gamma, eps):
     lo, hi = 1 - eps, 1 + eps
     for t in trajs:
         rtg = rewards_to_go(t, gamma)
+        rsc = rewards_to_go_scale(t, gamma) if MODE["adv"] else None
         terms = []
         for k, (s, a, _) in enumerate(t):
             w = pdf(pol, thp, a, s) / pdf(pol, th, a, s)
+            note_adv_margin(rel_gap(w, lo))
+            note_adv_margin(rel_gap(w, hi))
+            if MODE["adv"]:
+                note_rtg_margin(rtg[k], rsc[k])
+            decide("clamp_lo", w < lo)
+            decide("clamp_hi", w > hi)
+            decide("rtg_pos", rtg[k] > 0)
             cw = min(max(w, lo), hi)
             terms.append(min(w * rtg[k], cw * rtg[k]))
         per.append(mp.fsum(terms) / len(t))
@@ -445,6 +513,7 @@ def clamped_gradient_value(pol, th, thp, trajs, gamma, eps):
     per = []
     for t in trajs:
         rtg = rewards_to_go(t, gamma)
+        rsc = rewards_to_go_scale(t, gamma)
         acc = [[] for _ in range(n)]
         for k, (s, a, _) in enumerate(t):
             P = pdf(pol, th, a, s)
@@ -452,9 +521,8 @@ def clamped_gradient_value(pol, th, thp, trajs, gamma, eps):
             R = rtg[k]
             note_margin(w - (1 + eps))
             note_margin(w - (1 - eps))
-            if not (MODE["zero_rtg"] and R == 0):
-                note_margin(R)
-            if (R > 0 and w > 1 + eps) or (R < 0 and w < 1 - eps):
+            note_rtg_margin(R, rsc[k])
+            if decide("clamp_skip", (R > 0 and w > 1 + eps) or (R < 0 and w < 1 - eps)):
                 continue
             gp = grad_pdf(pol, thp, a, s)
             for j in range(n):
@@ -484,8 +552,10 @@ def op_scale_gradient(inp):
         raise RefError("InvalidParameter", "l2_max must be >= 0, got %s" % show(l2))
     g = vec(inp["grad"])
     nrm = mp.sqrt(mp.fsum([x * x for x in g]))
-    if nrm == 0:
+    if decide("zero_norm", nrm == 0):
         return {"grad": [mpf(0)] * len(g)}
+    note_adv_margin(rel_gap(nrm, l2))
+    decide("scaled", l2 < nrm)
     f = min(l2 / nrm, mpf(1))
     return {"grad": [f * x for x in g]}
 
@@ -495,7 +565,13 @@ def op_clip_gradient(inp):
     lo, hi = num(inp["lo"]), num(inp["hi"])
     if lo > hi:
         raise RefError("InvalidParameter", "lo > hi (%s > %s)" % (show(lo), show(hi)))
-    return {"grad": [min(max(x, lo), hi) for x in vec(inp["grad"])]}
+    g = vec(inp["grad"])
+    for x in g:
+        note_adv_margin(rel_gap(x, lo))
+        note_adv_margin(rel_gap(x, hi))
+        decide("clip_lo", x < lo)
+        decide("clip_hi", x > hi)
+    return {"grad": [min(max(x, lo), hi) for x in g]}
 
 
 def op_restricted_step(inp):
@@ -506,7 +582,7 @@ def op_restricted_step(inp):
     eps = get_positive(inp, "epsilon")
     g = vec(inp["grad"])
     gg = dot(g, g)
-    if gg == 0:
+    if decide("zero_grad", gg == 0):
         raise RefError("ZeroGradient", "grad is zero")
     sc = mp.sqrt(2 * eps / gg)
     return {"theta": [t + x * sc for t, x in zip(vec(inp["theta"]), g)]}
@@ -582,7 +658,7 @@ def op_restricted_update(inp):
     eps = get_positive(inp, "epsilon")
     u = mean_vecs(lr_grads(pol, th, trajs, gamma))
     uu = dot(u, u)
-    if uu == 0:
+    if decide("zero_grad", uu == 0):
         raise RefError("ZeroGradient", "mean gradient is zero")
     sc = mp.sqrt(2 * eps / uu)
     return {"grad": u, "theta": [t + x * sc for t, x in zip(th, u)]}
@@ -670,7 +746,7 @@ def op_clamped_update(inp):
     for _ in range(kmax):
         if pol["family"] != "softmax":
             note_margin(thp[1] / th[1])
-        if not in_domain(pol, thp):
+        if decide("outside_domain", not in_domain(pol, thp)):
             raise RefError("InvalidParameter", "theta_prime left the policy domain")
         g = clamped_gradient_value(pol, th, thp, trajs, gamma, eps)
         thp = [t + alpha * x for t, x in zip(thp, g)]
@@ -701,17 +777,19 @@ def op_trust_region_update(inp):
         ok = False
         if pol["family"] != "softmax":
             note_margin(c[1] / th[1])
-        if in_domain(pol, c):
+        if decide("in_domain", in_domain(pol, c)):
             fc = f(c)
             gc = g(c)
             note_margin((gc - eps) / eps)
             # f(c) - f(theta) shrinks with the step; a 1e-9 relative gap is ample for f64
             note_margin((fc - f_theta) / fscale * MODE["ls_scale"])
             ok = gc <= eps and fc > f_theta
+            decide("constraint_ok", gc <= eps)
+            decide("improves", fc > f_theta)
         if ok:
             accepted, theta_out = True, c
             break
-        if steps == max_steps:
+        if decide("exhausted", steps == max_steps):
             accepted, theta_out = False, list(th)
             break
         c = [t + alpha * (x - t) for t, x in zip(th, c)]
@@ -737,7 +815,8 @@ def check_prob(name, p):
     for x in p:
         if x < 0:
             raise RefError("InvalidParameter", "%s has a negative entry" % name)
-    if abs(mp.fsum(p) - 1) > PROB_SUM_TOL:
+    note_adv_margin((PROB_SUM_TOL - abs(mp.fsum(p) - 1)) / PROB_SUM_TOL)
+    if decide("sum_off", abs(mp.fsum(p) - 1) > PROB_SUM_TOL):
         raise RefError("InvalidParameter", "%s does not sum to 1 (sum %s)" % (name, show(mp.fsum(p))))
 
 
@@ -917,6 +996,104 @@ def compute_hard(op, inp):
         if not agree(out[k], hi[k], HARD_SELF_CHECK):
             raise SystemExit("hard edge case of %s: 50 and 80 digits disagree in %s" % (op, k))
     return out, raw
+
+
+# ----------------------------------------------------------------------------------------------
+# Certified digits: a second, independent evaluation at 100 digits
+# ----------------------------------------------------------------------------------------------
+
+
+CERT_DPS = 100
+CERT_CAP = SIG_DIGITS   # values are written with 40 significant digits
+
+
+def evaluate_logged(op, inp, dps):
+    """(output or None, error kind or None, decisions) of one evaluation at `dps` digits."""
+    del _DECISIONS[:]
+    with mp.workdps(dps):
+        try:
+            out, kind = evaluate(op, inp), None
+        except RefError as e:
+            out, kind = None, e.kind
+    return out, kind, list(_DECISIONS)
+
+
+def is_real_field(v):
+    """A real-valued output field: an mpf or a (nested) list of mpf; not steps, accepted or null."""
+    return any(True for _ in leaves(v))
+
+
+def agreeing_digits(a, b):
+    """Significant decimal digits on which a (50-digit) and b (100-digit) agree, normwise:
+    floor(-log10(max|a_j - b_j| / max|b_j|)), capped at CERT_CAP; CERT_CAP when identical or both
+    all zero."""
+    la, lb = list(leaves(a)), list(leaves(b))
+    assert len(la) == len(lb)
+    with mp.workdps(CERT_DPS):
+        num = max(abs(x - y) for x, y in zip(la, lb))
+        den = max(abs(y) for y in lb)
+        if num == 0:
+            return CERT_CAP
+        if den == 0:
+            return 0
+        d = int(mp.floor(-mp.log10(num / den)))
+    return max(0, min(CERT_CAP, d))
+
+
+def snap_pair(v, other):
+    """Adversarial cases: like snap_field (entries below 1e-35 of the largest entry of a vector or
+    matrix field are rounding residue of exact zeros), except that an entry on which the other
+    evaluation agrees to 1e-6 is genuine and kept; scalars are never snapped."""
+    if not isinstance(v, list):
+        return v
+    ls = list(leaves(v))
+    if not ls:
+        return v
+    thr = max(abs(x) for x in ls) * mpf("1e-35")
+
+    def rec(x, y):
+        if isinstance(x, list):
+            return [rec(p, q) for p, q in zip(x, y)]
+        if isinstance(x, mpmath.mpf) and abs(x) < thr and not abs(x - y) <= mpf("1e-6") * abs(x):
+            return mpf(0)
+        return x
+
+    return rec(v, other)
+
+
+def certify(op, inp, cid, snap_scalars=True, pairwise=False):
+    """Evaluate the case at 50 and at 100 digits. Returns (snapped 50-digit output, 
+    {field: certified digits}). Any difference in a discrete outcome (error kind, steps, accepted,
+    a null, any branch decision) between the two is a reference defect and stops the run."""
+    r50, k50, d50 = evaluate_logged(op, inp, DPS)
+    r100, k100, d100 = evaluate_logged(op, inp, CERT_DPS)
+    if k50 != k100:
+        raise SystemExit("reference defect in %s: 50 digits give %s, 100 digits give %s"
+                         % (cid, k50 or "an output", k100 or "an output"))
+    if d50 != d100:
+        first = next(i for i, (x, y) in enumerate(zip(d50 + [None], d100 + [None])) if x != y)
+        raise SystemExit("reference defect in %s: decision %d differs between 50 and 100 digits "
+                         "(%s vs %s)" % (cid, first, (d50 + [None])[first], (d100 + [None])[first]))
+    if k50 is not None:
+        return None, None
+    digits = {}
+    out = {}
+    with mp.workdps(CERT_DPS):
+        for k in r50:
+            a, b = r50[k], r100[k]
+            if not is_real_field(a):
+                if a != b:
+                    raise SystemExit("reference defect in %s: %s is %r at 50 digits, %r at 100"
+                                     % (cid, k, a, b))
+                out[k] = a
+                continue
+            if pairwise:
+                sa, sb = snap_pair(a, b), snap_pair(b, a)
+            else:
+                sa, sb = snap_field(a, snap_scalars), snap_field(b, snap_scalars)
+            out[k] = sa
+            digits[k] = agreeing_digits(sa, sb)
+    return out, digits
 
 
 def compute_plain(op, inp):
@@ -1341,7 +1518,8 @@ class Builder:
         self.counter[key] = self.counter.get(key, 0) + 1
         return "%s-%s-%d" % (prefix, op, self.counter[key])
 
-    def _emit(self, cid, op, scalar, source, flags, comment, inp, raw=None, out=None, kind=None):
+    def _emit(self, cid, op, scalar, source, flags, comment, inp, raw=None, out=None, kind=None,
+              snap_scalars=True):
         cond = None
         if kind is None and op in NATURAL_OPS:
             cond = condition_number(inp, raw["fisher"])
@@ -1356,6 +1534,10 @@ class Builder:
             case["expected"] = {k: serialise(v) for k, v in out.items()}
             if cond is not None:
                 case["conditioning"] = fmt_conditioning(cond)
+            again, digits = certify(op, inp, cid, snap_scalars)
+            if {k: serialise(v) for k, v in again.items()} != case["expected"]:
+                raise SystemExit("reference defect in %s: the 50-digit evaluation is not repeatable" % cid)
+            case["certified_digits"] = digits
         self.cases.append(case)
         return case
 
@@ -1381,7 +1563,8 @@ class Builder:
             out, raw, why = compute_checked(op, inp, "f64", zero_rtg=zero_rtg)
             if out is None:
                 raise SystemExit("edge case of %s (%s) rejected: %s\n%s" % (op, desc, why, json.dumps(inp)))
-        return self._emit(self._id("edge", op), op, "f64", "edge: " + desc, flags, comment, inp, raw, out)
+        return self._emit(self._id("edge", op), op, "f64", "edge: " + desc, flags, comment, inp, raw, out,
+                          snap_scalars=not hard)
 
     def random(self, op, n, base, maker, accept=None, scalar="f64", max_attempts=SEED_CASE):
         """maker(rng, i) -> input; accept(inp, out, i) -> bool (extra filter). One random.Random
