@@ -3143,7 +3143,7 @@ def kl_penalty_beta(inp, rel):
         pol, th, thp, trajs, gamma = surrogate_inputs(inp)
         f = surrogate_objective_value(pol, th, thp, trajs, gamma)
         g = surrogate_constraint_value(pol, th, thp, trajs, gamma)
-        return f64_of(f * (1 - mpf(rel)) / g)
+        return f64_of(abs(f * (1 - mpf(rel)) / g))
 
 
 def build_adv_surrogates(b):
@@ -3472,6 +3472,425 @@ def build_adversarial(b):
 
 
 # ----------------------------------------------------------------------------------------------
+# Adversarial sample (--adversarial N): seeded random adversarial cases for the accuracy report
+# ----------------------------------------------------------------------------------------------
+
+# Seed of sample case i of an operation: (SAMPLE_BASE + k) * 10**6 + i * 10**3 + attempt, k = the
+# operation's index in OPS (+ 100 for f32); attempt counts draws rejected because the 50- and
+# 100-digit evaluations disagree (a decision within ~1e-45 of its threshold, or fewer than
+# ADV_MIN_DIGITS certified digits).
+SAMPLE_BASE = 9000
+
+
+class Span:
+    """Magnitude ranges of one precision: E = decimal exponent range of ordinary extremes, CUT =
+    the exponent of the smallest/largest cancellation or nearness that stays meaningful."""
+
+    def __init__(self, scalar):
+        f64 = scalar == "f64"
+        self.scalar = scalar
+        self.E = 300 if f64 else 36          # |exponent| of extreme magnitudes
+        self.NEAR = 13 if f64 else 6         # theta' = theta (1 + d), |d| down to 10^-NEAR
+        self.GAP = 700 if f64 else 85        # softmax logit gaps up to
+        self.TAIL = 7 if f64 else 3          # Gaussian |z| up to 10^TAIL
+        self.CANCEL = 16 if f64 else 7       # cancelling rewards up to 10^CANCEL
+        self.SUB = 4.9e-324 if f64 else 1.401298464324817e-45   # smallest subnormal
+
+
+def lu(rng, lo, hi):
+    """10^U(lo, hi)."""
+    return 10.0 ** rng.uniform(lo, hi)
+
+
+def sgn(rng):
+    return -1.0 if rng.random() < 0.5 else 1.0
+
+
+def finite_clip(x, S):
+    lim = 1.7976931348623157e308 if S.scalar == "f64" else 3.4028234663852886e38
+    return max(-lim, min(lim, x))
+
+
+def rand_policy(rng, S, cls, m_hi=3, d_hi=4, natural=False):
+    """(policy, theta, trajectories, gamma) of the given class. natural: for the natural-gradient
+    operations, linear-Gaussian states of one magnitude (10^U(-4, 4)) per case, since states of
+    different magnitudes make the Fisher matrix singular to any precision."""
+    fam = rng.choice(("gaussian", "linear_gaussian", "softmax")) if cls != CERTAIN else "softmax"
+    if cls == TAIL and fam == "softmax":
+        fam = "gaussian"
+    if fam == "softmax":
+        ns, na = rng.randint(1, 2), rng.randint(2, 4)
+        pol = sm(ns, na)
+        th = [rng.uniform(-2, 2) for _ in range(ns * na)]
+        if cls == CERTAIN:
+            for s_ in range(ns):
+                th[s_ * na + rng.randrange(na)] += rng.uniform(20 if S.scalar == "f64" else 10, S.GAP)
+        trajs = [[{"s": rng.randrange(ns), "a": rng.randrange(na), "r": rng.uniform(-2, 2)}
+                  for _ in range(rng.randint(1, d_hi))] for _ in range(rng.randint(1, m_hi))]
+    else:
+        pol = {"family": fam}
+        scale = lu(rng, -S.E / 3, S.E / 3) if cls == EXTREME else lu(rng, -1, 1)
+        th = [rng.uniform(-2, 2) * scale, scale * rng.uniform(0.5, 2)]
+        trajs = []
+        sscale = lu(rng, -4, 4) if natural and cls == EXTREME else 1.0
+        for _ in range(rng.randint(1, m_hi)):
+            t = []
+            for _ in range(rng.randint(1, d_hi)):
+                s_ = rng.uniform(-2, 2) * (lu(rng, -S.E / 3, S.E / 3) if cls == EXTREME and fam ==
+                                           "linear_gaussian" and not natural else sscale)
+                z = rng.gauss(0, 1)
+                if cls == TAIL and rng.random() < 0.6:
+                    z = sgn(rng) * lu(rng, 2, S.TAIL)
+                mean = th[0] * s_ if fam == "linear_gaussian" else th[0]
+                t.append({"s": s_ if fam == "linear_gaussian" else 0.0, "a": mean + z * th[1],
+                          "r": rng.uniform(-2, 2)})
+            trajs.append(t)
+    gamma = rng.choice([1.0, rng.uniform(0.5, 1.0)])
+    if cls == CANCEL:
+        B = lu(rng, 3, S.CANCEL)
+        t = trajs[rng.randrange(len(trajs))]
+        proto = dict(t[0])
+        pattern = rng.choice([[B, rng.uniform(-2, 2), -B], [-1.0, B, 1.0, -B], [B, -B * (1 - lu(rng, -S.CANCEL + 2, -3))]])
+        t[:] = [dict(proto, r=r) for r in pattern]
+        gamma = 1.0
+    if cls == EXTREME:
+        pick = rng.random()
+        if pick < 0.4:
+            gamma = lu(rng, -30, -3) if S.scalar == "f64" else lu(rng, -6, -2)
+            t = trajs[0]
+            k = rng.randint(5, 20)
+            t[:] = [dict(t[0], r=0.0) for _ in range(k)] + [dict(t[0], r=lu(rng, S.E / 2, S.E))]
+        elif pick < 0.7:
+            rs = lu(rng, -S.E, S.E)
+            for t in trajs:
+                for st in t:
+                    st["r"] *= rs
+    return pol, th, trajs, gamma
+
+
+def nudge_theta(rng, S, pol, th, cls, trajs=None):
+    """theta' near theta: relative moves 10^-NEAR .. 10^-1 (near), or a move that keeps the ratios
+    of far-tail and rare actions moderate."""
+    fam = pol["family"]
+    if fam == "softmax":
+        if cls == NEAR:
+            d = lu(rng, -S.NEAR, -3)
+            return [x + rng.gauss(0, 1) * d * max(1.0, abs(x)) for x in th]
+        return [x + rng.gauss(0, 0.3) for x in th]
+    zmax = 1.0
+    for t in trajs or []:
+        for st in t:
+            mean = th[0] * st["s"] if fam == "linear_gaussian" else th[0]
+            zmax = max(zmax, abs(st["a"] - mean) / th[1])
+    if cls == NEAR:
+        d = lu(rng, -S.NEAR, -3)
+        return [th[0] + rng.gauss(0, 1) * d * th[1], th[1] * (1 + rng.gauss(0, 1) * d)]
+    c = rng.uniform(0.01, 1.0)
+    return [th[0] + rng.gauss(0, 1) * c * th[1] / zmax, th[1] * (1 + rng.gauss(0, 1) * c / zmax ** 2)]
+
+
+def sample_input(op, rng, S):
+    """(class, input) of a random adversarial case of `op` in the ranges of S."""
+    E = S.E
+    if op == "gradient_ascent":
+        cls = rng.choice((CANCEL, EXTREME))
+        n = rng.randint(1, 4)
+        if cls == CANCEL:
+            alpha = lu(rng, -3, 3)
+            g = [sgn(rng) * lu(rng, -3, 3) for _ in range(n)]
+            th = [-alpha * x * (1 + sgn(rng) * lu(rng, -S.CANCEL + 1, -1)) for x in g]
+        else:
+            alpha = lu(rng, -E, E)
+            g = [sgn(rng) * lu(rng, -E, E) for _ in range(n)]
+            th = [finite_clip(-alpha * x * rng.uniform(-2, 2), S) if rng.random() < 0.7 else
+                  sgn(rng) * lu(rng, -E, E) for x in g]
+            g = [finite_clip(x, S) for x in g]
+        return cls, {"theta": th, "grad": g, "alpha": alpha}
+    if op == "scale_gradient":
+        n = rng.randint(1, 8)
+        e = rng.uniform(-E, E)
+        g = [sgn(rng) * 10.0 ** (e + rng.uniform(-2, 0)) for _ in range(n)]
+        if rng.random() < 0.2:
+            g[0] = S.SUB * rng.randint(1, 1000)
+        with mp.workdps(30):
+            nrm = float(mp.sqrt(mp.fsum([mpf(x) ** 2 for x in g])))
+        l2 = nrm * (1 + sgn(rng) * lu(rng, -15, -1)) if rng.random() < 0.4 else nrm * lu(rng, -5, 5)
+        return EXTREME, {"grad": g, "l2_max": finite_clip(l2, S)}
+    if op == "clip_gradient":
+        n = rng.randint(1, 6)
+        b = lu(rng, -E, E)
+        lo, hi = -b * rng.uniform(0, 2), b * rng.uniform(0.5, 2)
+        g = []
+        for _ in range(n):
+            k = rng.random()
+            if k < 0.4:
+                g.append(rng.choice((lo, hi)) * (1 + sgn(rng) * lu(rng, -15, -1)))
+            elif k < 0.6:
+                g.append(sgn(rng) * S.SUB * rng.randint(1, 10 ** 6))
+            else:
+                g.append(sgn(rng) * lu(rng, -E, E))
+        return EXTREME, {"grad": [finite_clip(x, S) for x in g], "lo": lo, "hi": hi}
+    if op == "restricted_step":
+        n = rng.randint(1, 4)
+        e = rng.uniform(-E, E)
+        g = [sgn(rng) * 10.0 ** (e + rng.uniform(-2, 0)) for _ in range(n)]
+        eps = lu(rng, -E, E) if rng.random() < 0.7 else rng.uniform(0.01, 1)
+        if rng.random() < 0.3:
+            cls = CANCEL
+            with mp.workdps(30):
+                nrm = mp.sqrt(mp.fsum([mpf(x) ** 2 for x in g]))
+                th = [float(-mp.sqrt(2 * mpf(eps)) * x / nrm * (1 + sgn(rng) * lu(rng, -S.CANCEL + 2, -1)))
+                      for x in g]
+        else:
+            cls = EXTREME
+            th = [rng.uniform(-2, 2) * lu(rng, -3, 3) for _ in range(n)]
+        return cls, {"theta": th, "grad": g, "epsilon": eps}
+    if op == "fisher":
+        n, m = rng.randint(1, 4), rng.randint(1, 5)
+        col = [lu(rng, -E / 2 - 2, E / 2 + 0.1) for _ in range(n)]
+        sc = [[rng.gauss(0, 1) * c for c in col] for _ in range(m)]
+        return EXTREME, {"scores": sc}
+    if op == "natural_update":
+        cls = rng.choice((CANCEL, EXTREME))
+        n = rng.randint(2, 3)
+        m = rng.randint(n + 1, n + 3)
+        cs = lu(rng, -E / 3, E / 3) if cls == EXTREME else 1.0
+        gs = lu(rng, -E / 3, E / 3) if cls == EXTREME else 1.0
+        sc = [[rng.uniform(-2, 2) * cs for _ in range(n)] for _ in range(m)]
+        gr = [[rng.uniform(-2, 2) * gs for _ in range(n)] for _ in range(m)]
+        if cls == CANCEL:
+            B = lu(rng, 3, S.CANCEL)
+            j = rng.randrange(n)
+            gr[0][j], gr[1][j] = B, -B * (1 + sgn(rng) * lu(rng, -S.CANCEL, -S.CANCEL / 2))
+        inp = {"theta": [rng.uniform(-2, 2) for _ in range(n)], "grads": gr, "scores": sc,
+               "epsilon": lu(rng, -3, 0)}
+        kind = rng.choice(SOLVER_KINDS)
+        if kind == "damped":
+            inp["solver"] = {"kind": "damped", "damping": lu(rng, -3, 0) * cs * cs}
+        elif kind == "pseudo_inverse":
+            inp["solver"] = {"kind": "pseudo_inverse", "rcond": 1e-10}
+        elif kind == "conjugate_gradient":
+            inp["solver"] = {"kind": "conjugate_gradient", "max_iters": 4 * n, "tol": 1e-13,
+                             "damping": rng.choice((0.0, lu(rng, -3, 0) * cs * cs))}
+        return cls, inp
+    if op in ("score", "likelihood_ratio_gradient", "restricted_update", "natural_policy_update"):
+        cls = rng.choice((CERTAIN, TAIL, CANCEL, EXTREME))
+        pol, th, trajs, gamma = rand_policy(rng, S, cls, natural=(op == "natural_policy_update"))
+        inp = {"policy": pol, "theta": th, "trajectories": trajs}
+        if op != "score":
+            inp["gamma"] = gamma
+        if op in ("restricted_update", "natural_policy_update"):
+            inp["epsilon"] = lu(rng, -4, 0)
+        if op == "natural_policy_update":
+            fs = fisher_scale(pol, th, trajs)
+            if pol["family"] == "softmax":
+                inp["solver"] = rng.choice(({"kind": "damped", "damping": lu(rng, -4, -1) * fs},
+                                            {"kind": "pseudo_inverse", "rcond": 1e-10}))
+            elif rng.random() < 0.5:
+                inp["solver"] = {"kind": "damped", "damping": lu(rng, -4, -1) * fs}
+        return cls, inp
+    if op in ("policy_kl", "surrogate_objective", "surrogate_constraint", "kl_penalty_objective",
+              "clamped_objective", "clamped_gradient"):
+        cls = rng.choice((NEAR, CERTAIN, TAIL, CANCEL, EXTREME))
+        if op in ("policy_kl", "surrogate_constraint") and cls in (TAIL, CANCEL):
+            cls = NEAR
+        pol, th, trajs, gamma = rand_policy(rng, S, cls)
+        thp = nudge_theta(rng, S, pol, th, cls, trajs)
+        if pol["family"] != "softmax" and not thp[1] > 0:
+            thp[1] = th[1]
+        if cls == EXTREME and pol["family"] != "softmax" and rng.random() < 0.5:
+            thp = [th[0] * rng.uniform(-3, 3), th[1] * lu(rng, -E / 3, E / 3)]
+        if op == "policy_kl":
+            s_ = rng.randrange(pol["n_states"]) if pol["family"] == "softmax" else \
+                rng.uniform(-2, 2) * (lu(rng, -E / 3, E / 3) if cls == EXTREME else 1.0)
+            return cls, {"policy": pol, "theta": th, "theta_prime": thp, "s": s_}
+        inp = {"policy": pol, "theta": th, "theta_prime": thp, "trajectories": trajs, "gamma": gamma}
+        if op == "kl_penalty_objective":
+            inp["beta"] = lu(rng, -3, 3)
+            if cls == CANCEL or rng.random() < 0.3:
+                try:
+                    inp["beta"] = kl_penalty_beta(f32_input(inp) if S.scalar == "f32" else inp,
+                                                  "%.3g" % lu(rng, -S.CANCEL / 2, -1))
+                except (RefError, ZeroDivisionError, ValueError, OverflowError):
+                    pass
+        if op in ("clamped_objective", "clamped_gradient"):
+            inp["epsilon"] = lu(rng, -3, -0.3) if rng.random() < 0.8 else lu(rng, 0, E)
+        return cls, inp
+    if op == "clamped_update":
+        cls = rng.choice((CERTAIN, TAIL, CANCEL, EXTREME))
+        pol, th, trajs, gamma = rand_policy(rng, S, cls, m_hi=2, d_hi=3)
+        inp = {"policy": pol, "theta": th, "trajectories": trajs, "gamma": gamma,
+               "epsilon": lu(rng, -2, -0.5), "alpha": 1.0, "k_max": rng.randint(1, 4)}
+        # alpha so that the first step moves theta by ~1e-3..1e-1 of its scale
+        try:
+            with mp.workprec(53):
+                g = evaluate("clamped_gradient", dict(inp, theta_prime=th))["grad"]
+            gn = float(max(abs(x) for x in g))
+            scale = max(abs(x) for x in th) or 1.0
+            if gn > 0:
+                inp["alpha"] = finite_clip(scale * lu(rng, -3, -1) / gn, S)
+        except (RefError, ZeroDivisionError, ValueError, OverflowError):
+            pass
+        return cls, inp
+    if op == "trust_region_update":
+        cls = rng.choice((NEAR, CERTAIN, TAIL, CANCEL, EXTREME))
+        pol, th, trajs, gamma = rand_policy(rng, S, cls, m_hi=4, d_hi=3, natural=True)
+        n = len(th)
+        while len(trajs) < n + 1:
+            trajs.append(copy_traj(trajs[rng.randrange(len(trajs))], rng))
+        inp = {"policy": pol, "theta": th, "trajectories": trajs, "gamma": gamma,
+               "epsilon": lu(rng, -S.NEAR - 5, -3) if cls == NEAR else lu(rng, -3, 0),
+               "alpha": rng.uniform(0.3, 0.8), "max_steps": rng.choice((3, 10, 30, 60))}
+        fs = fisher_scale(pol, th, trajs)
+        if pol["family"] == "softmax":
+            inp["solver"] = {"kind": "damped", "damping": lu(rng, -6, -2) * fs}
+        elif rng.random() < 0.4:
+            inp["solver"] = {"kind": "damped", "damping": lu(rng, -4, -1) * fs}
+        return cls, inp
+    if op == "kl_categorical":
+        cls = rng.choice((NEAR, CERTAIN, EXTREME))
+        n = rng.randint(2, 6)
+        if S.scalar == "f32":
+            D = 2 ** 24
+            k = [rng.randint(1, 1000) for _ in range(n)]
+            tot = sum(k)
+            p = [x * D // tot for x in k]
+            p[0] += D - sum(p)
+            q = list(p)
+            if cls == NEAR:
+                for _ in range(rng.randint(1, 3)):
+                    i, j = rng.randrange(n), rng.randrange(n)
+                    dlt = min(rng.randint(1, 64), q[j] - 1)
+                    q[i] += dlt
+                    q[j] -= dlt
+            else:
+                k2 = [rng.randint(1, 1000) for _ in range(n)]
+                q = [x * D // sum(k2) for x in k2]
+                q[0] += D - sum(q)
+            p = [x / D for x in p]
+            q = [x / D for x in q]
+            if cls != NEAR:
+                i = rng.randrange(n)
+                j = (i + 1) % n
+                v = p if rng.random() < 0.5 else q
+                v[j] += v[i]    # exact: multiples of 2^-24
+                v[i] = 2.0 ** -rng.randint(30, 149)
+                v[j] -= v[i]    # rounded to f32 below: the sum stays within 2^-30 of 1
+            return cls, {"p": p, "q": q}
+        w = [rng.uniform(0.05, 1) for _ in range(n)]
+        p = [x / sum(w) for x in w]
+        if cls == NEAR:
+            d = lu(rng, -S.NEAR, -3)
+            q = list(p)
+            for i in range(0, n - 1, 2):
+                dd = d * rng.uniform(0.1, 1) * min(p[i], p[i + 1])
+                q[i] += dd
+                q[i + 1] -= dd
+        elif cls == CERTAIN:
+            q = list(p)
+            for v in (p, q):
+                i = rng.randrange(n)
+                small = lu(rng, -15, -3)
+                for j in range(n):
+                    v[j] = (1 - small) if j == i else small / (n - 1)
+        else:
+            w2 = [rng.uniform(0.05, 1) for _ in range(n)]
+            q = [x / sum(w2) for x in w2]
+            i = rng.randrange(n)
+            j = (i + 1) % n
+            v = p if rng.random() < 0.5 else q
+            v[j] += v[i]
+            v[i] = lu(rng, -E, -10) if rng.random() < 0.8 else S.SUB * rng.randint(1, 10 ** 6)
+        return cls, {"p": p, "q": q}
+    if op == "kl_gaussian":
+        cls = rng.choice((NEAR, EXTREME))
+        if cls == NEAR:
+            sp = lu(rng, -E / 2, E / 2)
+            mu = rng.uniform(-2, 2) * sp * lu(rng, 0, 3)
+            d = lu(rng, -S.NEAR, -2)
+            sq = sp * (1 + rng.gauss(0, 1) * d) if rng.random() < 0.7 else sp
+            mq = mu + rng.gauss(0, 1) * d * sp if rng.random() < 0.7 else mu
+        else:
+            sp, sq = lu(rng, -E, E), lu(rng, -E, E)
+            mu, mq = sgn(rng) * lu(rng, -E, E), sgn(rng) * lu(rng, -E, E)
+        return cls, {"mean_p": mu, "std_p": sp, "mean_q": mq, "std_q": sq}
+    raise KeyError(op)
+
+
+def fisher_scale(pol, th, trajs):
+    """The mean diagonal entry of the Fisher matrix (53-bit evaluation), for a damping of that
+    scale; 1 when it cannot be formed."""
+    try:
+        with mp.workprec(53):
+            sc = evaluate("score", {"policy": pol, "theta": th, "trajectories": trajs})["scores"]
+            v = float(mp.fsum([x * x for s_ in sc for x in s_]) / (len(sc) * len(sc[0])))
+        return v if 0 < v < 1e300 else 1.0
+    except (RefError, ZeroDivisionError, ValueError, OverflowError):
+        return 1.0
+
+
+def copy_traj(t, rng):
+    return [dict(st, r=st["r"] * rng.uniform(0.5, 1.5)) for st in t]
+
+
+def sample_case(job):
+    """One case of the adversarial sample: job = (operation, scalar, i). Returns (case, rejected
+    draws)."""
+    op, scalar, i = job
+    k = list(OPS).index(op) + (100 if scalar == "f32" else 0)
+    S = Span(scalar)
+    b = Builder()
+    rejected = 0
+    for attempt in range(SEED_CASE):
+        seed = (SAMPLE_BASE + k) * SEED_BASE + i * SEED_CASE + attempt
+        rng = random.Random(seed)
+        cls, inp = sample_input(op, rng, S)
+        if scalar == "f32":
+            inp = f32_input(inp)
+        if has_nonfinite(inp):
+            rejected += 1
+            continue
+        cid = "%s-%s-%d" % ("advs" if scalar == "f64" else "advs32", op, i + 1)
+        try:
+            res = adversarial_eval(op, inp, scalar, cid)
+        except (ReferenceDefect, ZeroDivisionError):
+            # ZeroDivisionError: mpmath's LU finds F + damping*I singular at 50 digits (a damping
+            # below 1e-50 of F): the reference cannot resolve the case
+            rejected += 1
+            continue
+        if res["kind"] is None and min(res["digits"].values() or [CERT_CAP]) < ADV_MIN_DIGITS:
+            rejected += 1
+            continue
+        lim = ADV_MARGIN[scalar]
+        ok = res["margin"] is None or res["margin"] >= lim
+        fl = {"Adversarial"}
+        if op == "trust_region_update" and res["ls_margin"] is not None and res["ls_margin"] < lim:
+            fl.add("RoundingLevelDecision")
+        src = "adversarial: %s; seed %d" % (cls, seed)
+        comment = "Random %s adversarial sample (%s)." % (scalar, cls)
+        if res["kind"] is not None:
+            case = b._emit(cid, op, scalar, src, fl, comment, inp, kind=res["kind"])
+        else:
+            case = b._emit(cid, op, scalar, src, fl, comment, inp, raw=res["out"], out=res["out"],
+                           digits=res["digits"])
+        case["margins_ok"] = bool(ok)
+        case["min_margin"] = mpmath.nstr(res["margin"], 3) if res["margin"] is not None else None
+        return case, rejected
+    raise SystemExit("adversarial sample: no acceptable draw for %s %s %d" % (op, scalar, i))
+
+
+def build_adversarial_sample(n, jobs=1):
+    work = [(op, scalar, i) for op in OPS for scalar in ("f64", "f32") for i in range(n)]
+    if jobs > 1:
+        import multiprocessing
+        with multiprocessing.Pool(jobs) as pool:
+            results = pool.map(sample_case, work, chunksize=4)
+    else:
+        results = [sample_case(w) for w in work]
+    return [c for c, _ in results], sum(r for _, r in results)
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def build_all(regen=None):
@@ -3499,6 +3918,7 @@ def report(cases, out):
     counts = {}
     for c in cases:
         cat = c["id"].split("-")[0]
+        cat = "adv" if cat.startswith("adv") else cat
         counts.setdefault(c["operation"], dict.fromkeys(CATEGORIES, 0))[cat] += 1
     out.write("%-26s" % "operation" + "".join("%11s" % n for n in CATEGORY_NAMES) + "%7s\n" % "total")
     tot = dict.fromkeys(CATEGORIES, 0)
@@ -3517,7 +3937,7 @@ def report(cases, out):
     cls = {}
     for c in cases:
         if c["source"].startswith("adversarial: "):
-            k = (c["source"][len("adversarial: "):], c["scalar"])
+            k = (c["source"][len("adversarial: "):].split(";")[0], c["scalar"])
             cls[k] = cls.get(k, 0) + 1
     if cls:
         out.write("adversarial classes (f64/f32): " + ", ".join(
@@ -3533,6 +3953,12 @@ def main(argv=None):
     ap.add_argument("--regen", type=int, metavar="N",
                     help="rebuild the random case of seed N (its \"source\" is \"generated: seed N\") "
                          "and print it")
+    ap.add_argument("--adversarial", type=int, metavar="N",
+                    help="write N random adversarial f64 cases and N f32 cases per operation to "
+                         "--out (the accuracy sample of tools/accuracy/adversarial_report.py) "
+                         "instead of the golden cases")
+    ap.add_argument("--jobs", type=int, default=1, metavar="J",
+                    help="worker processes for --adversarial (the output does not depend on it)")
     args = ap.parse_args(argv)
     if mpmath.__version__ != "1.3.0":
         sys.stderr.write("warning: expected mpmath 1.3.0, found %s\n" % mpmath.__version__)
@@ -3545,6 +3971,18 @@ def main(argv=None):
         return
     if not args.out:
         ap.error("--out is required (or --regen N)")
+    if args.adversarial is not None:
+        cases, rejected = build_adversarial_sample(args.adversarial, args.jobs)
+        doc = {"generator": GENERATOR, "mpmath": "1.3.0", "dps": DPS,
+               "sample": "adversarial, %d f64 and %d f32 cases per operation" % (
+                   args.adversarial, args.adversarial), "cases": cases}
+        with open(args.out, "w", encoding="utf-8", newline="\n") as f:
+            json.dump(doc, f, indent=1, ensure_ascii=True)
+            f.write("\n")
+        report(cases, sys.stderr)
+        sys.stderr.write("margins_ok: %d of %d; draws rejected (50/100-digit disagreement): %d\n"
+                         % (sum(1 for c in cases if c["margins_ok"]), len(cases), rejected))
+        return
     cases = build_all().cases
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
