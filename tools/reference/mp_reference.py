@@ -45,7 +45,12 @@ F32_AGREEMENT = mpf("1e-5")
 #              (1000 for f64, so a 1e-6 margin means a 1e-9 gap; 1 for f32, a 1e-3 gap);
 #  zero_rtg  - a reward-to-go that is EXACTLY zero is not a branch decision (both branches of the
 #              clamped gradient give a zero contribution); used by the AtClipBoundary edge cases.
-MODE = {"ls_scale": mpf(1000), "zero_rtg": False}
+#  adv      - adversarial cases (build_adversarial, --adversarial): also record the margins of the
+#              decisions that ordinary random cases keep far from their thresholds by construction
+#              (scale and clip limits, the clamp of the clamped objective, g'u > 0, the sum-to-one
+#              test, the exact solver's rank test), and take the sign of a reward-to-go relative to
+#              the sum of the magnitudes of its terms.
+MODE = {"ls_scale": mpf(1000), "zero_rtg": False, "adv": False}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -66,6 +71,30 @@ _MARGINS = []
 def note_margin(value):
     """Record the (relative) distance of a branch decision from its threshold."""
     _MARGINS.append(abs(value))
+
+
+def note_adv_margin(value):
+    """A margin recorded only for adversarial cases (see MODE)."""
+    if MODE["adv"]:
+        _MARGINS.append(abs(value))
+
+
+def rel_gap(x, b):
+    """|x - b| relative to the larger magnitude (1 when one side is 0 and the other not)."""
+    big = max(abs(x), abs(b))
+    return abs(x - b) / big if big != 0 else mpf(0)
+
+
+# Every discrete decision of an evaluation, in order: (tag, outcome). The 50- and 100-digit
+# evaluations of a case must make the same decisions (see certify).
+_DECISIONS = []
+# The relative line-search improvement gaps |f(c) - f(theta)| / (|f(theta)| + 1) of an evaluation.
+_LS_MARGINS = []
+
+
+def decide(tag, outcome):
+    _DECISIONS.append((tag, bool(outcome)))
+    return outcome
 
 
 def scan_nonfinite(x, path="input"):
@@ -163,6 +192,23 @@ def softmax_row(pol, th, s):
     return [x / z for x in e]
 
 
+def high_precision():
+    """True in the 50- and 100-digit evaluations, false in the 53- and 24-bit guard evaluations
+    (compute_checked), which keep the textbook forms 1 - p_a and sum p log(p/q) of naive code."""
+    return mp.prec > 100
+
+
+def softmax_logs(pol, th, s):
+    """log pi(b | s) for every b, with no cancellation for near-certain actions:
+    (theta_b - m) - log1p(sum_{c != r} e^(theta_c - m)), r = the (first) largest logit."""
+    na = pol["n_actions"]
+    row = th[s * na:(s + 1) * na]
+    mx = max(row)
+    r = row.index(mx)
+    L = mp.log1p(mp.fsum([mp.exp(x - mx) for c, x in enumerate(row) if c != r]))
+    return [(x - mx) - L for x in row]
+
+
 def gauss_mean(pol, th, s):
     if pol["family"] == "gaussian":
         return th[0]
@@ -184,7 +230,13 @@ def grad_log(pol, th, a, s):
         p = softmax_row(pol, th, s)
         g = [mpf(0)] * len(th)
         for b in range(na):
-            g[s * na + b] = (1 if b == a else 0) - p[b]
+            # 1 - p_a as the sum of the other probabilities: no cancellation when p_a ~ 1
+            if b != a:
+                g[s * na + b] = -p[b]
+            elif high_precision():
+                g[s * na + b] = mp.fsum([p[c] for c in range(na) if c != a])
+            else:
+                g[s * na + b] = 1 - p[b]
         return g
     sd = th[1]
     m = gauss_mean(pol, th, s)
@@ -200,24 +252,59 @@ def grad_pdf(pol, th, a, s):
     return [p * x for x in grad_log(pol, th, a, s)]
 
 
+def cancelled_digits(x):
+    """Digits a KL formula loses when its distributions differ by a relative amount x (> 0)."""
+    return min(2000, max(0, int(-mp.log10(x))))
+
+
 def kl_gauss(mp_, sp, mq, sq):
-    return mp.log(sq / sp) + (sp * sp + (mp_ - mq) ** 2) / (2 * sq * sq) - mpf(1) / 2
+    if not high_precision():
+        return mp.log(sq / sp) + (sp * sp + (mp_ - mq) ** 2) / (2 * sq * sq) - mpf(1) / 2
+    # log(sq/sp) + sp^2/(2 sq^2) - 1/2 cancels about 2*log10(1/|delta|) digits, delta = sp/sq - 1:
+    # evaluate with that many extra digits (the mean term is a square, it does not cancel)
+    delta = abs(sp - sq) / sq
+    extra = 2 * cancelled_digits(delta) + 10 if delta != 0 else 10
+    with mp.extradps(extra):
+        v = mp.log(sq / sp) + (sp * sp + (mp_ - mq) ** 2) / (2 * sq * sq) - mpf(1) / 2
+    return +v
 
 
 def kl_cat(p, q):
+    extra = 0
+    if high_precision():
+        # sum p log(p/q) has terms ~ |p - q| and a sum ~ (p - q)^2/q: extra digits for that
+        gaps = [abs(a - b) / b for a, b in zip(p, q) if a != 0 and b != 0 and a != b]
+        extra = cancelled_digits(max(gaps)) + 10 if gaps else 0
     tot = []
     for pi, qi in zip(p, q):
-        if pi == 0:
+        if decide("p_zero", pi == 0):
             continue
-        if qi == 0:
+        if decide("q_zero", qi == 0):
             raise RefError("ZeroProbability", "q is zero where p is positive")
-        tot.append(pi * mp.log(pi / qi))
-    return mp.fsum(tot)
+        with mp.extradps(extra):
+            tot.append(pi * mp.log(pi / qi))
+    with mp.extradps(extra):
+        v = mp.fsum(tot)
+    return +v
 
 
 def policy_kl_value(pol, th, thp, s):
     if pol["family"] == "softmax":
-        return kl_cat(softmax_row(pol, th, s), softmax_row(pol, thp, s))
+        if not high_precision():
+            return kl_cat(softmax_row(pol, th, s), softmax_row(pol, thp, s))
+        # sum_b p_b (log p_b - log q_b) from log-probabilities (softmax_logs): p_b/q_b formed from
+        # rounded probabilities would lose the terms of a near-certain action
+        # the terms are ~ |d|, their sum ~ d^2 (d = theta' - theta in this row): extra digits
+        na = pol["n_actions"]
+        d = [y - x for x, y in zip(th[s * na:(s + 1) * na], thp[s * na:(s + 1) * na])]
+        spread = max(d) - min(d)
+        if spread == 0:
+            return mpf(0)
+        with mp.extradps(cancelled_digits(spread) + 10):
+            p = softmax_row(pol, th, s)
+            lp, lq = softmax_logs(pol, th, s), softmax_logs(pol, thp, s)
+            v = mp.fsum([pb * (a - b) for pb, a, b in zip(p, lp, lq)])
+        return +v
     return kl_gauss(gauss_mean(pol, th, s), th[1], gauss_mean(pol, thp, s), thp[1])
 
 
@@ -268,6 +355,27 @@ def rewards_to_go(traj, gamma):
         terms.append(r * pw)
         pw *= gamma
     return [mp.fsum(terms[j:]) for j in range(len(terms))]
+
+
+def rewards_to_go_scale(traj, gamma):
+    """S(tau, j) = sum_{k >= j} |r_k| gamma^(k-1): the scale against which the sign of R(tau, j) is
+    decided in adversarial cases."""
+    terms = []
+    pw = mpf(1)
+    for (_, _, r) in traj:
+        terms.append(abs(r) * pw)
+        pw *= gamma
+    return [mp.fsum(terms[j:]) for j in range(len(terms))]
+
+
+def note_rtg_margin(R, S):
+    """The sign of a reward-to-go R: absolute for ordinary cases, relative to S in adversarial ones."""
+    if MODE["zero_rtg"] and R == 0:
+        return
+    if MODE["adv"]:
+        note_margin(R / S if S != 0 else mpf(0))
+    else:
+        note_margin(R)
 
 
 def traj_score(pol, th, traj):
@@ -342,12 +450,21 @@ def parse_solver(inp):
     raise RefError("InvalidParameter", "unknown solver")
 
 
+def rank_margin(E, big):
+    """Adversarial cases: the exact solver's rank test min|e| <= t*max|e| (t = 2^-0.6*prec) must not
+    be close (a factor 1 + 1e-12) to its threshold."""
+    if big != 0:
+        t = singular_threshold()
+        note_adv_margin((min(abs(e) for e in E) / big - t) / t)
+
+
 def solve_fisher(F, g, solver):
     kind = solver[0]
     if kind == "exact":
         E, _ = sym_eig(F)
         big = max(abs(e) for e in E)
-        if big == 0 or min(abs(e) for e in E) <= singular_threshold() * big:
+        rank_margin(E, big)
+        if decide("singular", big == 0 or min(abs(e) for e in E) <= singular_threshold() * big):
             raise RefError("SingularFisher", "the Fisher matrix is singular and the solver is exact")
         return solve(F, g)
     if kind == "damped":
@@ -357,7 +474,8 @@ def solve_fisher(F, g, solver):
         A = add_damping(F, solver[1])
         E, _ = sym_eig(A)
         big = max(abs(e) for e in E)
-        if big == 0 or min(abs(e) for e in E) <= singular_threshold() * big:
+        rank_margin(E, big)
+        if decide("singular", big == 0 or min(abs(e) for e in E) <= singular_threshold() * big):
             raise RefError("SingularFisher", "(F + damping I) is singular")
         return solve(A, g)
     if kind == "pseudo_inverse":
@@ -371,7 +489,7 @@ def solve_fisher(F, g, solver):
             sv = abs(E[i])
             if thr > 0:
                 note_margin((sv - thr) / thr)
-            if sv == 0 or sv < thr:
+            if decide("pinv_drop", sv == 0 or sv < thr):
                 continue
             coef = mp.fsum([Q[j, i] * g[j] for j in range(n)]) / E[i]
             for j in range(n):
@@ -388,12 +506,14 @@ def fisher_matrix(scores):
 
 def natural_core(theta, grads, scores, eps, solver):
     g = mean_vecs(grads)
-    if all(x == 0 for x in g):
+    if decide("zero_grad", all(x == 0 for x in g)):
         raise RefError("ZeroGradient", "mean gradient is zero")
     F = fisher_matrix(scores)
     u = solve_fisher(F, g, solver)
     gu = dot(g, u)
-    if not gu > 0:
+    gu_scale = mp.fsum([abs(a * b) for a, b in zip(g, u)])
+    note_adv_margin(gu / gu_scale if gu_scale != 0 else mpf(0))
+    if decide("nonpositive_curvature", not gu > 0):
         raise RefError("NonPositiveCurvature", "g'u <= 0 for the natural direction")
     scale = mp.sqrt(2 * eps / gu)
     th2 = [t + x * scale for t, x in zip(theta, u)]
@@ -431,9 +551,17 @@ def clamped_objective_value(pol, th, thp, trajs, gamma, eps):
     lo, hi = 1 - eps, 1 + eps
     for t in trajs:
         rtg = rewards_to_go(t, gamma)
+        rsc = rewards_to_go_scale(t, gamma) if MODE["adv"] else None
         terms = []
         for k, (s, a, _) in enumerate(t):
             w = pdf(pol, thp, a, s) / pdf(pol, th, a, s)
+            note_adv_margin(rel_gap(w, lo))
+            note_adv_margin(rel_gap(w, hi))
+            if MODE["adv"]:
+                note_rtg_margin(rtg[k], rsc[k])
+            decide("clamp_lo", w < lo)
+            decide("clamp_hi", w > hi)
+            decide("rtg_pos", rtg[k] > 0)
             cw = min(max(w, lo), hi)
             terms.append(min(w * rtg[k], cw * rtg[k]))
         per.append(mp.fsum(terms) / len(t))
@@ -445,6 +573,7 @@ def clamped_gradient_value(pol, th, thp, trajs, gamma, eps):
     per = []
     for t in trajs:
         rtg = rewards_to_go(t, gamma)
+        rsc = rewards_to_go_scale(t, gamma)
         acc = [[] for _ in range(n)]
         for k, (s, a, _) in enumerate(t):
             P = pdf(pol, th, a, s)
@@ -452,9 +581,8 @@ def clamped_gradient_value(pol, th, thp, trajs, gamma, eps):
             R = rtg[k]
             note_margin(w - (1 + eps))
             note_margin(w - (1 - eps))
-            if not (MODE["zero_rtg"] and R == 0):
-                note_margin(R)
-            if (R > 0 and w > 1 + eps) or (R < 0 and w < 1 - eps):
+            note_rtg_margin(R, rsc[k])
+            if decide("clamp_skip", (R > 0 and w > 1 + eps) or (R < 0 and w < 1 - eps)):
                 continue
             gp = grad_pdf(pol, thp, a, s)
             for j in range(n):
@@ -484,8 +612,10 @@ def op_scale_gradient(inp):
         raise RefError("InvalidParameter", "l2_max must be >= 0, got %s" % show(l2))
     g = vec(inp["grad"])
     nrm = mp.sqrt(mp.fsum([x * x for x in g]))
-    if nrm == 0:
+    if decide("zero_norm", nrm == 0):
         return {"grad": [mpf(0)] * len(g)}
+    note_adv_margin(rel_gap(nrm, l2))
+    decide("scaled", l2 < nrm)
     f = min(l2 / nrm, mpf(1))
     return {"grad": [f * x for x in g]}
 
@@ -495,7 +625,13 @@ def op_clip_gradient(inp):
     lo, hi = num(inp["lo"]), num(inp["hi"])
     if lo > hi:
         raise RefError("InvalidParameter", "lo > hi (%s > %s)" % (show(lo), show(hi)))
-    return {"grad": [min(max(x, lo), hi) for x in vec(inp["grad"])]}
+    g = vec(inp["grad"])
+    for x in g:
+        note_adv_margin(rel_gap(x, lo))
+        note_adv_margin(rel_gap(x, hi))
+        decide("clip_lo", x < lo)
+        decide("clip_hi", x > hi)
+    return {"grad": [min(max(x, lo), hi) for x in g]}
 
 
 def op_restricted_step(inp):
@@ -506,7 +642,7 @@ def op_restricted_step(inp):
     eps = get_positive(inp, "epsilon")
     g = vec(inp["grad"])
     gg = dot(g, g)
-    if gg == 0:
+    if decide("zero_grad", gg == 0):
         raise RefError("ZeroGradient", "grad is zero")
     sc = mp.sqrt(2 * eps / gg)
     return {"theta": [t + x * sc for t, x in zip(vec(inp["theta"]), g)]}
@@ -582,7 +718,7 @@ def op_restricted_update(inp):
     eps = get_positive(inp, "epsilon")
     u = mean_vecs(lr_grads(pol, th, trajs, gamma))
     uu = dot(u, u)
-    if uu == 0:
+    if decide("zero_grad", uu == 0):
         raise RefError("ZeroGradient", "mean gradient is zero")
     sc = mp.sqrt(2 * eps / uu)
     return {"grad": u, "theta": [t + x * sc for t, x in zip(th, u)]}
@@ -670,7 +806,7 @@ def op_clamped_update(inp):
     for _ in range(kmax):
         if pol["family"] != "softmax":
             note_margin(thp[1] / th[1])
-        if not in_domain(pol, thp):
+        if decide("outside_domain", not in_domain(pol, thp)):
             raise RefError("InvalidParameter", "theta_prime left the policy domain")
         g = clamped_gradient_value(pol, th, thp, trajs, gamma, eps)
         thp = [t + alpha * x for t, x in zip(thp, g)]
@@ -701,17 +837,20 @@ def op_trust_region_update(inp):
         ok = False
         if pol["family"] != "softmax":
             note_margin(c[1] / th[1])
-        if in_domain(pol, c):
+        if decide("in_domain", in_domain(pol, c)):
             fc = f(c)
             gc = g(c)
             note_margin((gc - eps) / eps)
             # f(c) - f(theta) shrinks with the step; a 1e-9 relative gap is ample for f64
             note_margin((fc - f_theta) / fscale * MODE["ls_scale"])
+            _LS_MARGINS.append(abs(fc - f_theta) / fscale)
             ok = gc <= eps and fc > f_theta
+            decide("constraint_ok", gc <= eps)
+            decide("improves", fc > f_theta)
         if ok:
             accepted, theta_out = True, c
             break
-        if steps == max_steps:
+        if decide("exhausted", steps == max_steps):
             accepted, theta_out = False, list(th)
             break
         c = [t + alpha * (x - t) for t, x in zip(th, c)]
@@ -737,7 +876,8 @@ def check_prob(name, p):
     for x in p:
         if x < 0:
             raise RefError("InvalidParameter", "%s has a negative entry" % name)
-    if abs(mp.fsum(p) - 1) > PROB_SUM_TOL:
+    note_adv_margin((PROB_SUM_TOL - abs(mp.fsum(p) - 1)) / PROB_SUM_TOL)
+    if decide("sum_off", abs(mp.fsum(p) - 1) > PROB_SUM_TOL):
         raise RefError("InvalidParameter", "%s does not sum to 1 (sum %s)" % (name, show(mp.fsum(p))))
 
 
@@ -919,6 +1059,168 @@ def compute_hard(op, inp):
     return out, raw
 
 
+# ----------------------------------------------------------------------------------------------
+# Certified digits: a second, independent evaluation at 100 digits
+# ----------------------------------------------------------------------------------------------
+
+
+CERT_DPS = 100
+CERT_CAP = SIG_DIGITS   # values are written with 40 significant digits
+
+
+def evaluate_logged(op, inp, dps):
+    """(output or None, error kind or None, decisions) of one evaluation at `dps` digits."""
+    del _DECISIONS[:]
+    with mp.workdps(dps):
+        try:
+            out, kind = evaluate(op, inp), None
+        except RefError as e:
+            out, kind = None, e.kind
+    return out, kind, list(_DECISIONS)
+
+
+def is_real_field(v):
+    """A real-valued output field: an mpf or a (nested) list of mpf; not steps, accepted or null."""
+    return any(True for _ in leaves(v))
+
+
+def agreeing_digits(a, b):
+    """Significant decimal digits on which a (50-digit) and b (100-digit) agree, normwise:
+    floor(-log10(max|a_j - b_j| / max|b_j|)), capped at CERT_CAP; CERT_CAP when identical or both
+    all zero."""
+    la, lb = list(leaves(a)), list(leaves(b))
+    assert len(la) == len(lb)
+    with mp.workdps(CERT_DPS):
+        num = max(abs(x - y) for x, y in zip(la, lb))
+        den = max(abs(y) for y in lb)
+        if num == 0:
+            return CERT_CAP
+        if den == 0:
+            return 0
+        d = int(mp.floor(-mp.log10(num / den)))
+    return max(0, min(CERT_CAP, d))
+
+
+def snap_pair(v, other):
+    """Adversarial cases: like snap_field (entries below 1e-35 of the largest entry of a vector or
+    matrix field are rounding residue of exact zeros), except that an entry on which the other
+    evaluation agrees to 1e-6 is genuine and kept; scalars are never snapped."""
+    if not isinstance(v, list):
+        return v
+    ls = list(leaves(v))
+    if not ls:
+        return v
+    thr = max(abs(x) for x in ls) * mpf("1e-35")
+
+    def rec(x, y):
+        if isinstance(x, list):
+            return [rec(p, q) for p, q in zip(x, y)]
+        if isinstance(x, mpmath.mpf) and abs(x) < thr and not abs(x - y) <= mpf("1e-6") * abs(x):
+            return mpf(0)
+        return x
+
+    return rec(v, other)
+
+
+class ReferenceDefect(Exception):
+    """The 50- and 100-digit evaluations of a case differ in a discrete outcome."""
+
+
+def certify_full(op, inp, cid, snap_scalars=True, pairwise=False):
+    """Evaluate the case at 50 and at 100 digits. Returns (error kind or None, snapped 50-digit
+    output, {field: certified digits}, raw 50-digit output). Any difference in a discrete outcome
+    (error kind, steps, accepted, a null, any branch decision) between the two raises
+    ReferenceDefect."""
+    r50, k50, d50 = evaluate_logged(op, inp, DPS)
+    r100, k100, d100 = evaluate_logged(op, inp, CERT_DPS)
+    if k50 != k100:
+        raise ReferenceDefect("reference defect in %s: 50 digits give %s, 100 digits give %s"
+                              % (cid, k50 or "an output", k100 or "an output"))
+    if d50 != d100:
+        first = next(i for i, (x, y) in enumerate(zip(d50 + [None], d100 + [None])) if x != y)
+        raise ReferenceDefect("reference defect in %s: decision %d differs between 50 and 100 "
+                              "digits (%s vs %s)" % (cid, first, (d50 + [None])[first],
+                                                     (d100 + [None])[first]))
+    if k50 is not None:
+        return k50, None, None, None
+    digits = {}
+    out = {}
+    with mp.workdps(CERT_DPS):
+        for k in r50:
+            a, b = r50[k], r100[k]
+            if not is_real_field(a):
+                if a != b:
+                    raise ReferenceDefect("reference defect in %s: %s is %r at 50 digits, %r at 100"
+                                          % (cid, k, a, b))
+                out[k] = a
+                continue
+            if pairwise:
+                sa, sb = snap_pair(a, b), snap_pair(b, a)
+            else:
+                sa, sb = snap_field(a, snap_scalars), snap_field(b, snap_scalars)
+            out[k] = sa
+            digits[k] = agreeing_digits(sa, sb)
+    return None, out, digits, r50
+
+
+def certify(op, inp, cid, snap_scalars=True):
+    """certify_full for a case that has an expected output; a defect stops the run."""
+    try:
+        kind, out, digits, _ = certify_full(op, inp, cid, snap_scalars)
+    except ReferenceDefect as e:
+        raise SystemExit(str(e))
+    if kind is not None:
+        raise SystemExit("reference defect in %s: %s at 50 and 100 digits, but an expected output"
+                         % (cid, kind))
+    return out, digits
+
+
+# ----------------------------------------------------------------------------------------------
+# Adversarial cases: evaluation
+# ----------------------------------------------------------------------------------------------
+
+
+# Every decision of an adversarial case at least this far (relative) from its threshold, except in
+# the RoundingLevelDecision trust-region cases. The line-search improvement test counts
+# (f(c) - f(theta)) / (|f(theta)| + 1). f32: 1e-5 (about 80 f32 ulps).
+ADV_MARGIN = {"f64": mpf("1e-12"), "f32": mpf("1e-5")}
+# The 50- and 100-digit evaluations of an adversarial case must agree to this many digits in every
+# real output field (ordinary cases agree to all 40).
+ADV_MIN_DIGITS = 20
+# The smallest magnitude that rounds to infinity (round to nearest): a result at or above it in
+# any output field is the NonFiniteResult error.
+OVERFLOW = {"f64": mpf(2) ** 1024 * (1 - mpf(2) ** -54), "f32": mpf(2) ** 128 * (1 - mpf(2) ** -25)}
+
+
+def overflows(out, scalar):
+    lim = OVERFLOW[scalar]
+    return [k for k, v in out.items() if any(abs(x) >= lim for x in leaves(v))]
+
+
+def adversarial_eval(op, inp, scalar, cid):
+    """Evaluate an adversarial case: 50 and 100 digits (certify_full, pairwise snapping), with the
+    adversarial margins. Returns a dict with kind (error or None), out (snapped 50-digit output),
+    raw, digits, margin (smallest decision margin, None when there is no decision) and
+    ls_margin (smallest line-search improvement margin). Raises ReferenceDefect."""
+    saved = dict(MODE)
+    MODE.update(ls_scale=mpf(1), zero_rtg=False, adv=True)
+    try:
+        del _MARGINS[:]
+        del _LS_MARGINS[:]
+        kind, out, digits, raw = certify_full(op, inp, cid, pairwise=True)
+        margins = list(_MARGINS)
+        ls = list(_LS_MARGINS)
+    finally:
+        MODE.clear()
+        MODE.update(saved)
+    res = {"kind": kind, "out": out, "raw": raw, "digits": digits,
+           "margin": min(margins) if margins else None, "ls_margin": min(ls) if ls else None}
+    if kind is None and overflows(out, scalar):
+        res["kind"] = "NonFiniteResult"
+        res["overflow"] = overflows(out, scalar)
+    return res
+
+
 def compute_plain(op, inp):
     with mp.workdps(DPS):
         raw = evaluate(op, inp)
@@ -978,6 +1280,24 @@ def fisher_exactly_singular(F):
         E, _ = sym_eig(F)
         E = [abs(e) for e in E]
         return max(E) == 0 or min(E) < mpf("1e-40") * max(E)
+
+
+def exact_rank(rows):
+    """Rank of a matrix of floats, in exact rational arithmetic."""
+    from fractions import Fraction
+    M = [[Fraction(x) for x in r] for r in rows]
+    rank, ncol = 0, len(M[0]) if M else 0
+    for c in range(ncol):
+        piv = next((i for i in range(rank, len(M)) if M[i][c] != 0), None)
+        if piv is None:
+            continue
+        M[rank], M[piv] = M[piv], M[rank]
+        for i in range(len(M)):
+            if i != rank and M[i][c] != 0:
+                f = M[i][c] / M[rank][c]
+                M[i] = [a - f * b for a, b in zip(M[i], M[rank])]
+        rank += 1
+    return rank
 
 
 def fmt_conditioning(c):
@@ -1130,7 +1450,8 @@ def is_f32_exact(v):
 
 
 FLAGS = ("TextbookWorkedExample", "SingularFisher", "RankDeficient", "IllConditioned", "ZeroGradient",
-         "AtClipBoundary", "NonFiniteInput", "LineSearchExhausted", "Underflow", "f32")
+         "AtClipBoundary", "NonFiniteInput", "LineSearchExhausted", "Underflow", "Adversarial",
+         "RoundingLevelDecision", "f32")
 
 ILL_CONDITIONED = 1e6
 
@@ -1181,8 +1502,14 @@ def auto_flags(op, inp, scalar, raw=None, kind=None, cond=None):
             fl.add("AtClipBoundary")
     if op in ("clamped_objective", "clamped_gradient") and zero_rtg_present(inp):
         fl.add("AtClipBoundary")
-    if raw is not None and "fisher" in raw and fisher_exactly_singular(raw["fisher"]):
-        fl.add("RankDeficient")
+    if raw is not None and "fisher" in raw:
+        if "scores" in inp:
+            # the scores are inputs: the rank of F = G'G/m is the exact rank of G
+            singular = exact_rank(inp["scores"]) < len(inp["scores"][0])
+        else:
+            singular = fisher_exactly_singular(raw["fisher"])
+        if singular:
+            fl.add("RankDeficient")
     if cond is not None and cond >= ILL_CONDITIONED:
         fl.add("IllConditioned")
     if op == "trust_region_update" and raw is not None and raw["accepted"] is False:
@@ -1341,7 +1668,8 @@ class Builder:
         self.counter[key] = self.counter.get(key, 0) + 1
         return "%s-%s-%d" % (prefix, op, self.counter[key])
 
-    def _emit(self, cid, op, scalar, source, flags, comment, inp, raw=None, out=None, kind=None):
+    def _emit(self, cid, op, scalar, source, flags, comment, inp, raw=None, out=None, kind=None,
+              snap_scalars=True, digits=None):
         cond = None
         if kind is None and op in NATURAL_OPS:
             cond = condition_number(inp, raw["fisher"])
@@ -1356,6 +1684,12 @@ class Builder:
             case["expected"] = {k: serialise(v) for k, v in out.items()}
             if cond is not None:
                 case["conditioning"] = fmt_conditioning(cond)
+            if digits is None:
+                again, digits = certify(op, inp, cid, snap_scalars)
+                if {k: serialise(v) for k, v in again.items()} != case["expected"]:
+                    raise SystemExit("reference defect in %s: the 50-digit evaluation is not "
+                                     "repeatable" % cid)
+            case["certified_digits"] = digits
         self.cases.append(case)
         return case
 
@@ -1381,7 +1715,46 @@ class Builder:
             out, raw, why = compute_checked(op, inp, "f64", zero_rtg=zero_rtg)
             if out is None:
                 raise SystemExit("edge case of %s (%s) rejected: %s\n%s" % (op, desc, why, json.dumps(inp)))
-        return self._emit(self._id("edge", op), op, "f64", "edge: " + desc, flags, comment, inp, raw, out)
+        return self._emit(self._id("edge", op), op, "f64", "edge: " + desc, flags, comment, inp, raw, out,
+                          snap_scalars=not hard)
+
+    def adv(self, op, inp, cls, comment, scalar="f64", error=None, rld=False, flags=()):
+        """An adversarial case (id adv-<operation>-<n>, flag Adversarial, source "adversarial:
+        <cls>"). error: the error kind the case must give (None: an expected output). rld: a
+        RoundingLevelDecision trust-region case (some line-search test within 1e-12 of its
+        threshold); otherwise every decision is at least ADV_MARGIN from its threshold. The 53-bit
+        agreement test is skipped; the 50- and 100-digit results must agree to ADV_MIN_DIGITS."""
+        cid = self._id("adv", op)
+        if scalar == "f32":
+            inp = f32_input(inp)
+        try:
+            res = adversarial_eval(op, inp, scalar, cid)
+        except ReferenceDefect as e:
+            raise SystemExit("adversarial case %s: %s\n%s" % (cid, e, json.dumps(inp)))
+        fl = {"Adversarial"} | set(flags)
+        if rld:
+            fl.add("RoundingLevelDecision")
+        src = "adversarial: " + cls
+        if res["kind"] is not None or error is not None:
+            if res["kind"] != error:
+                raise SystemExit("adversarial case %s: intended %s, reference says %s\n%s"
+                                 % (cid, error, res["kind"], json.dumps(inp)))
+            return self._emit(cid, op, scalar, src, fl, comment, inp, kind=error)
+        lim = ADV_MARGIN[scalar]
+        if rld:
+            if not (res["ls_margin"] is not None and res["ls_margin"] < lim):
+                raise SystemExit("adversarial case %s: no line-search test within %s of its "
+                                 "threshold" % (cid, mpmath.nstr(lim, 3)))
+        elif res["margin"] is not None and res["margin"] < lim:
+            raise SystemExit("adversarial case %s: a decision is %s from its threshold\n%s"
+                             % (cid, mpmath.nstr(res["margin"], 3), json.dumps(inp)))
+        low = {k: d for k, d in res["digits"].items() if d < ADV_MIN_DIGITS}
+        if low:
+            raise SystemExit("adversarial case %s: only %s certified digits\n%s"
+                             % (cid, low, json.dumps(inp)))
+        out = res["out"]
+        return self._emit(cid, op, scalar, src, fl, comment, inp, raw=out, out=out,
+                          digits=res["digits"])
 
     def random(self, op, n, base, maker, accept=None, scalar="f64", max_attempts=SEED_CASE):
         """maker(rng, i) -> input; accept(inp, out, i) -> bool (extra filter). One random.Random
@@ -2331,6 +2704,1193 @@ def build_edges(b):
 
 
 # ----------------------------------------------------------------------------------------------
+# Adversarial cases (issue #16): hard for naive floating-point code, well defined, decisions clear
+# ----------------------------------------------------------------------------------------------
+
+
+NEAR = "near-equal distributions"
+CERTAIN = "near-certain actions"
+TAIL = "far-tail actions"
+CANCEL = "cancelling sums"
+EXTREME = "extreme magnitudes"
+RLD = "rounding-level decision"
+ADV_CLASSES = (NEAR, CERTAIN, TAIL, CANCEL, EXTREME, RLD)
+
+
+def gtr(*steps):
+    """A Gaussian trajectory from (a, r) pairs (s = 0)."""
+    return [{"s": 0.0, "a": a, "r": r} for a, r in steps]
+
+
+def lgtr(*steps):
+    """A linear-Gaussian trajectory from (s, a, r) triples."""
+    return [{"s": s, "a": a, "r": r} for s, a, r in steps]
+
+
+def smtr(*steps):
+    """A softmax trajectory from (s, a, r) triples."""
+    return [{"s": s, "a": a, "r": r} for s, a, r in steps]
+
+
+def sm(ns, na):
+    return {"family": "softmax", "n_states": ns, "n_actions": na}
+
+
+def f64_of(x):
+    """The f64 nearest to an mpf."""
+    return float(x)
+
+
+def build_adv_vector_ops(b):
+    A = b.adv
+    op = "gradient_ascent"
+    A(op, {"theta": [1.0], "grad": [-10.000000001], "alpha": 0.1}, CANCEL,
+      "Issue #16 item 5: theta + alpha*g = 1 + 0.1*(-10.000000001) = -1.00000064e-10 cancels 10 "
+      "digits; only a fused multiply-add rounds it correctly.")
+    A(op, {"theta": [-1e308], "grad": [1e308], "alpha": 2.0}, EXTREME,
+      "Issue #16 item 5: -1e308 + 2*1e308 = 1e308, whose intermediate alpha*g = 2e308 overflows.")
+    A(op, {"theta": [1e308, -1e308], "grad": [-1e308, 1e308], "alpha": 1.75}, EXTREME,
+      "theta + alpha*g = -/+7.5e307 where alpha*g = 1.75e308 is above the f64 range.")
+    A(op, {"theta": [0.1, 0.7], "grad": [-0.3, -2.1], "alpha": 1.0 / 3.0}, CANCEL,
+      "theta + alpha*g with alpha = 1/3 rounded: both entries cancel to ~1e-17, so the rounding of "
+      "alpha*g is the whole result.")
+    A(op, {"theta": [-9.99e-301], "grad": [1e-310], "alpha": 1e10}, CANCEL,
+      "A subnormal gradient 1e-310 times alpha = 1e10 nearly cancels theta = -9.99e-301: the result "
+      "~1e-303 is normal, the rounding of alpha*g (1e-316) is 1e-13 of it.")
+    A(op, {"theta": [2.2250738585072014e-308, -4.9e-324], "grad": [-1e-320, 1e-320], "alpha": 0.5},
+      EXTREME, "The smallest normal number plus half a subnormal gradient: every result is an exactly "
+      "representable subnormal.")
+    A(op, {"theta": [1.0, -1.0, 0.5], "grad": [1e300, -1e300, 3e299], "alpha": 1e-300}, EXTREME,
+      "alpha = 1e-300 times gradients of 1e300: the product is of order 1, neither factor is.")
+    A(op, {"theta": [1.0], "grad": [-10.000001], "alpha": 0.1}, CANCEL,
+      "f32: theta + alpha*g = 1 + 0.1*(-10.000001) cancels to ~-1e-7 (f32-rounded inputs).", "f32")
+    A(op, {"theta": [-3e38], "grad": [3e38], "alpha": 2.0}, EXTREME,
+      "f32: -3e38 + 2*3e38 = 3e38, whose intermediate alpha*g = 6e38 overflows f32.", "f32")
+    A(op, {"theta": [0.1, 0.7], "grad": [-0.3, -2.1], "alpha": 1.0 / 3.0}, CANCEL,
+      "f32: theta + alpha*g with alpha = 1/3 rounded to f32; both entries cancel to the f32 "
+      "rounding level.", "f32")
+
+    op = "scale_gradient"
+    A(op, {"grad": [1e-300, -2e-300, 2e-300], "l2_max": 1e-301}, EXTREME,
+      "Entries ~1e-300 (the sum of squares underflows to 0) scaled to norm 1e-301.")
+    A(op, {"grad": [1e300, 1e300], "l2_max": 1.0}, EXTREME,
+      "Entries 1e300 (the sum of squares overflows) scaled to unit norm.")
+    A(op, {"grad": [1e154 * (1 + k / 64.0) * (-1) ** k for k in range(64)], "l2_max": 1e150},
+      EXTREME, "64 entries ~1e154: every square is near 1e308 and their sum overflows.")
+    A(op, {"grad": [3.0, 4.0], "l2_max": 5.00000000001}, EXTREME,
+      "|g| = 5 is 2e-12 (relative) below l2_max: g is returned unchanged.")
+    A(op, {"grad": [3.0, 4.0], "l2_max": 4.99999999999}, EXTREME,
+      "|g| = 5 is 2e-12 (relative) above l2_max: g is scaled by 0.999999999998.")
+    A(op, {"grad": [4.0, 1e-320, 3.0], "l2_max": 2.5}, EXTREME,
+      "A subnormal entry among ordinary ones, halved exactly by the scaling.")
+    A(op, {"grad": [3e-320, -4e-320], "l2_max": 1.0}, EXTREME,
+      "A subnormal gradient below l2_max: unchanged, although its squares underflow to 0.")
+    A(op, {"grad": [1e300, -1e300, 1e300], "l2_max": 1e-300}, EXTREME,
+      "Entries 1e300 scaled to norm 1e-300 (factor 5.8e-601, below the f64 range).")
+    A(op, {"grad": [3e-30, 4e-30], "l2_max": 1e-30}, EXTREME,
+      "f32: entries ~3e-30, whose squares underflow f32, scaled to norm 1e-30.", "f32")
+    A(op, {"grad": [3e30, 4e30], "l2_max": 1.0}, EXTREME,
+      "f32: entries ~3e30, whose squares overflow f32, scaled to unit norm.", "f32")
+    A(op, {"grad": [3.0, 4.0], "l2_max": 5.0001}, EXTREME,
+      "f32: |g| = 5 is 2e-5 (relative) below l2_max = 5.0001: unchanged.", "f32")
+
+    op = "clip_gradient"
+    A(op, {"grad": [1.000000000002, -1.000000000002, 0.999999999998, -0.999999999998], "lo": -1.0,
+           "hi": 1.0}, EXTREME,
+      "Entries 2e-12 (relative) outside and inside [-1, 1]: the outer ones are clamped.")
+    A(op, {"grad": [2e-300, -5e-301, 1e-310, -3e-300], "lo": -1e-300, "hi": 1e-300}, EXTREME,
+      "Bounds +-1e-300 with a subnormal entry inside them.")
+    A(op, {"grad": [-4.9e-324, 4.9e-324, 2e-320, 1.0], "lo": 0.0, "hi": 1e-320}, EXTREME,
+      "Subnormal bounds [0, 1e-320]: the smallest subnormals on either side of 0.")
+    A(op, {"grad": [1.7976931348623157e308, -1.7976931348623157e308, 1e307], "lo": -1e308,
+           "hi": 1.5e308}, EXTREME, "The largest finite entries clamped to +-1e308-sized bounds.")
+    A(op, {"grad": [-1e300, 1e300, 4.9e-324, -4.9e-324], "lo": -3e-5, "hi": 7e10}, EXTREME,
+      "Entries from 1e300 down to the smallest subnormal, against ordinary bounds.")
+    A(op, {"grad": [-0.0, 0.0, 1e-300, -1e-300], "lo": -1e-305, "hi": 1e-305}, EXTREME,
+      "Signed zeros pass through bounds +-1e-305; +-1e-300 are clamped.")
+    A(op, {"grad": [1.00002, -1.00002, 0.99998, -0.99998], "lo": -1.0, "hi": 1.0}, EXTREME,
+      "f32: entries 2e-5 (relative, ~170 f32 ulps) outside and inside [-1, 1].", "f32")
+    A(op, {"grad": [-1e-45, 1.4e-45, 3e-44], "lo": 0.0, "hi": 1e-44}, EXTREME,
+      "f32: subnormal f32 entries against the bounds [0, 1e-44].", "f32")
+
+    op = "restricted_step"
+    A(op, {"theta": [0.5, -1.0], "grad": [3.0, 4.0], "epsilon": 1e308}, EXTREME,
+      "Issue #16 item 5: eps = 1e308, so 2*eps overflows; the step length sqrt(2e308) = 1.41e154.")
+    A(op, {"theta": [0.5, -1.0], "grad": [-1.0, 2.0], "epsilon": 1.7976931348623157e308}, EXTREME,
+      "eps = the largest f64: the step length sqrt(2*eps) = 1.9e154.")
+    A(op, {"theta": [1.0, 2.0, 3.0], "grad": [1e-300, -3e-300, 2e-300], "epsilon": 0.125}, EXTREME,
+      "A gradient of norm ~4e-300 (g'g underflows): the unit step is ordinary.")
+    A(op, {"theta": [0.0, 0.0], "grad": [1e300, 2e300], "epsilon": 1e-300}, EXTREME,
+      "A gradient of norm ~2e300 (g'g overflows) and eps = 1e-300: the step has length 1.4e-150.")
+    A(op, {"theta": [-1.0, 2.0], "grad": [1e-320, -3e-320], "epsilon": 0.3}, EXTREME,
+      "A subnormal gradient: its direction is exact, its length sqrt(0.6).")
+    A(op, {"theta": [-1.0], "grad": [2.0], "epsilon": 0.5005}, CANCEL,
+      "theta + sqrt(2 eps) = -1 + sqrt(1.001) = 5.0e-4: the result cancels 3 digits.")
+    A(op, {"theta": [0.5, -1.0], "grad": [3.0, 4.0], "epsilon": 3e38}, EXTREME,
+      "f32: eps = 3e38, so 2*eps overflows f32; the step length is 2.4e19.", "f32")
+    A(op, {"theta": [1.0, 2.0], "grad": [1e-30, -3e-30], "epsilon": 0.125}, EXTREME,
+      "f32: a gradient whose squares underflow f32.", "f32")
+    A(op, {"theta": [1.0, 2.0], "grad": [1e30, -3e30], "epsilon": 1e-30}, EXTREME,
+      "f32: a gradient whose squares overflow f32, with eps = 1e-30.", "f32")
+
+    op = "fisher"
+    A(op, {"scores": [[1.3e154], [1.3e154]]}, EXTREME,
+      "Issue #16 item 5: F = 1.69e308, just below the f64 maximum; the sum of squares overflows.")
+    A(op, {"scores": [[1.3e155], [1.3e155]]}, EXTREME,
+      "F = 1.69e310 is above the f64 range: the NonFiniteResult error.", error="NonFiniteResult")
+    A(op, {"scores": [[3e-154, 1e-154], [1e-154, 2e-154]]}, EXTREME,
+      "Scores ~1e-154: every product is below the normal range (~1e-308), F is normal.")
+    A(op, {"scores": [[1e150, 1e-150], [-1e150, 3e-150], [2e150, -1e-150]]}, EXTREME,
+      "Columns of magnitude 1e150 and 1e-150: F spans 1e300 to 1e-300.")
+    A(op, {"scores": [[4.9e-324, 1.0], [1e-320, -1.0]]}, EXTREME,
+      "Subnormal scores next to unit ones: F[0][0] ~ 5e-641 is far below the f64 range.")
+    A(op, {"scores": [[1e150 * (1 + 0.001 * k), -1e150 * (1 - 0.002 * k)] for k in range(40)]},
+      EXTREME, "40 score vectors of magnitude 1e150: the products are ~1e300 and their sum ~4e301.")
+    A(op, {"scores": [[1e8, 100000001.0], [1e8, -1e8], [-0.5, 2.0]]}, CANCEL,
+      "F[0][1] = (1e16 + 1e8 - 1e16 - 1)/3: the off-diagonal sum cancels 8 digits.")
+    A(op, {"scores": [[1.3e19], [1.3e19]]}, EXTREME,
+      "f32: F = 1.69e38, just below the f32 maximum; the sum of squares overflows f32.", "f32")
+    A(op, {"scores": [[2e19], [2e19]]}, EXTREME,
+      "f32: F = 4e38 is above the f32 range: the NonFiniteResult error.", "f32",
+      error="NonFiniteResult")
+    A(op, {"scores": [[3e-19, 1e-19], [1e-19, 2e-19]]}, EXTREME,
+      "f32: scores ~1e-19, whose products are f32 subnormals, F is a normal f32.", "f32")
+
+
+def build_adv_kl(b):
+    A = b.adv
+    op = "kl_categorical"
+    A(op, {"p": [0.5, 0.3, 0.2], "q": [0.5000000001, 0.3, 0.1999999999]}, NEAR,
+      "Issue #16 item 7: p and q differ by 1e-10, KL = 3.5e-20; p log(p/q) cancels 10 digits.")
+    A(op, {"p": [0.25, 0.25, 0.5], "q": [0.2500000000001, 0.2499999999999, 0.5]}, NEAR,
+      "p and q differ by 1e-13: KL = 8e-26.")
+    A(op, {"p": [0.1, 0.2, 0.3, 0.4], "q": [0.1000001, 0.1999999, 0.3, 0.4]}, NEAR,
+      "p and q differ by 1e-7 in two entries: KL = 7.5e-14.")
+    A(op, {"p": [1e-300, 0.25, 0.75], "q": [1e-100, 0.25, 0.75]}, EXTREME,
+      "p = 1e-300 against q = 1e-100: the only nonzero term is 1e-300*log(1e-200) = -4.6e-298 (q "
+      "is used as given, so the value is negative).")
+    A(op, {"p": [0.5, 0.5], "q": [4.9e-324, 1.0]}, EXTREME,
+      "q = the smallest subnormal where p = 0.5: p/q = 1e323 overflows, KL = 371.8.")
+    A(op, {"p": [0.001] * 1000,
+           "q": [0.001 + (1e-12 if k % 2 else -1e-12) for k in range(1000)]}, NEAR,
+      "1000 outcomes, q = p +- 1e-12: KL ~ 1e-18, a sum of 1000 cancelling terms.")
+    A(op, {"p": [0.0, 0.5, 0.5], "q": [1e-10, 0.49999999995, 0.49999999995]}, NEAR,
+      "p has a zero where q = 1e-10: KL = log(1/(1 - 1e-10)) = 1.0e-10.")
+    A(op, {"p": [0.999999999999999, 1e-15], "q": [0.999999999999998, 2e-15]}, CERTAIN,
+      "Near-certain outcomes: KL = 1e-15 - 6.9e-16 from terms of size 1e-15.")
+    A(op, {"p": [0.5, 0.25, 0.25], "q": [0.5 + 2.0 ** -24, 0.25 - 2.0 ** -24, 0.25]}, NEAR,
+      "f32: p and q differ by 2^-24 (one f32 ulp of 0.5 halved): KL ~ 1e-14.", "f32")
+    A(op, {"p": [0.5, 0.5], "q": [2.0 ** -130, 1.0]}, EXTREME,
+      "f32: q = 2^-130, an f32 subnormal, where p = 0.5: KL = 44.9.", "f32")
+    A(op, {"p": [2.0 ** -100, 0.5, 0.5], "q": [0.25, 0.375, 0.375]}, EXTREME,
+      "f32: p = 2^-100 against q = 0.25.", "f32")
+
+    op = "kl_gaussian"
+    for args, what in [((0.0, 1.0, 0.0, 1.000000001), "sigma' = 1 + 1e-9: KL = 1.0e-18, the closed "
+                        "form cancels 18 digits"),
+                       ((0.0, 1.0, 0.0, 1e10), "sigma'/sigma = 1e10: KL = 22.53"),
+                       ((0.0, 1.0, 0.0, 1e17), "sigma' = 1e17: sigma'^2 = 1e34, 1/sigma'^2 = 1e-34"),
+                       ((0.0, 1e-150, 0.0, 1e150), "sigma = 1e-150, sigma' = 1e150: sigma/sigma' "
+                        "= 1e-300 and its square underflows"),
+                       ((1e308, 1e200, -1e308, 1e200), "means +-1e308 (their difference overflows) "
+                        "with sigma = 1e200: KL = 2e216")]:
+        A(op, dict(zip(("mean_p", "std_p", "mean_q", "std_q"), args)),
+          NEAR if args[3] == 1.000000001 else EXTREME, "Issue #16 item 4: %s." % what)
+    A(op, {"mean_p": 0.0, "std_p": 1.0, "mean_q": 0.0, "std_q": 1.0001}, NEAR,
+      "Issue #16 item 4: sigma' = 1.0001 (f64): KL = 1.0e-8.")
+    A(op, {"mean_p": 1e308, "std_p": 1e-100, "mean_q": -1e308, "std_q": 1e-100}, EXTREME,
+      "KL = 2e816 is above the f64 range: the NonFiniteResult error.", error="NonFiniteResult")
+    A(op, {"mean_p": 0.3, "std_p": 1.5, "mean_q": 0.30000000000015, "std_q": 1.5}, NEAR,
+      "Means 1.5e-13 apart with equal sigma: KL = 5e-27.")
+    A(op, {"mean_p": -2.0, "std_p": 2.0, "mean_q": -2.0, "std_q": 2.0 * (1 + 2.0 ** -40)}, NEAR,
+      "sigma' = sigma(1 + 2^-40): KL = 1.0e-24.")
+    A(op, {"mean_p": 0.0, "std_p": 1.0, "mean_q": 0.0, "std_q": 1.0001}, NEAR,
+      "Issue #16 item 4 (f32): sigma' = 1.0001 rounded to f32 = 1.00010001659: KL = 1.0e-8.", "f32")
+    A(op, {"mean_p": 0.0, "std_p": 1e-20, "mean_q": 0.0, "std_q": 1e20}, EXTREME,
+      "f32: sigma/sigma' = 1e-40, an f32 subnormal: KL = 91.6.", "f32")
+    A(op, {"mean_p": 1e38, "std_p": 1.0, "mean_q": -1e38, "std_q": 1.0}, EXTREME,
+      "f32: KL = 2e76 is above the f32 range: the NonFiniteResult error.", "f32",
+      error="NonFiniteResult")
+
+
+def build_adv_natural_update(b):
+    A = b.adv
+    op = "natural_update"
+    A(op, {"theta": [0.25, -0.5], "grads": [[2e-160, 1e-160], [0.0, 3e-160]],
+           "scores": [[3e-160, 1e-160], [1e-160, 2e-160]], "epsilon": 0.5}, EXTREME,
+      "Issue #16 item 5: exact solver on scores ~1e-160, so F ~ 5e-320 is subnormal; u ~ 1e160 and "
+      "the step are ordinary floats.")
+    A(op, {"theta": [0.0, 0.0], "grads": [[1e37, 1e37], [1e37, 1e37]],
+           "scores": [[1e135, 0.0], [0.0, 2e135]], "epsilon": 0.5,
+           "solver": {"kind": "conjugate_gradient", "max_iters": 10, "tol": 1e-13, "damping": 0.0}},
+      EXTREME, "Issue #16 item 5: conjugate gradient on scores ~1e135 (F ~ 1e270, p'Fp overflows "
+      "unscaled) with gradients ~1e37.")
+    A(op, {"theta": [0.5, -0.25], "grads": [[1e16, 5e15], [1.0, -0.5], [-1e16, -5e15]],
+           "scores": [[1.0, 0.5], [1.0, -0.5], [1.0, 1.0]], "epsilon": 0.1}, CANCEL,
+      "Issue #16 item 6: the mean gradient (1e16 + 1 - 1e16)/3 = 1/3 cancels 16 digits.")
+    A(op, {"theta": [0.0, 0.0], "grads": [[1e150, 0.0], [0.0, 1e150]],
+           "scores": [[1e-150, 0.0], [0.0, 1e-150]], "epsilon": 0.1}, EXTREME,
+      "Scores 1e-150 and gradients 1e150: the direction u = F^-1 g ~ 1e450 is above the f64 range, "
+      "the NonFiniteResult error.", error="NonFiniteResult")
+    A(op, {"theta": [1.0, -1.0], "grads": [[1e-150, 2e-150], [-2e-150, -4e-150], [3e-150, 6e-150]],
+           "scores": [[1e-150, 2e-150], [2e-150, 4e-150], [-1e-150, -2e-150]], "epsilon": 0.05,
+           "solver": {"kind": "pseudo_inverse", "rcond": 1e-10}}, EXTREME,
+      "Pseudo-inverse on an exactly rank-1 F ~ 1e-300 (parallel scores ~1e-150).", flags=())
+    A(op, {"theta": [0.125, 0.75], "grads": [[3e-100, -1e-100], [1e-100, 2e-100], [-2e-100, 1e-100]],
+           "scores": [[1e-100, 2e-100], [-3e-100, 1e-100], [2e-100, 2e-100]], "epsilon": 0.02,
+           "solver": {"kind": "damped", "damping": 3e-200}}, EXTREME,
+      "Damped solver with F ~ 1e-200 and damping 3e-200 of the same size: F + damping I must be "
+      "formed without underflow.")
+    A(op, {"theta": [2.0, -1.0, 0.5], "grads": [[1e200, -2e200, 1e200], [3e200, 1e200, -1e200],
+                                               [-1e200, 1e200, 2e200], [2e200, 2e200, 1e200]],
+           "scores": [[1e100, -1e100, 2e100], [2e100, 1e100, -1e100], [-1e100, 3e100, 1e100],
+                      [1e100, 1e100, 1e100]], "epsilon": 1e-10}, EXTREME,
+      "Scores ~1e100 (F ~ 1e200) and gradients ~1e200: g'u ~ 1e200 and a step of length ~1e-5.")
+    A(op, {"theta": [0.25, -0.5], "grads": [[2e-20, 1e-20], [0.0, 3e-20]],
+           "scores": [[3e-20, 1e-20], [1e-20, 2e-20]], "epsilon": 0.5}, EXTREME,
+      "f32: the issue #16 item 5 case scaled to f32: scores ~1e-20, so F ~ 5e-40 is an f32 "
+      "subnormal.", "f32")
+    A(op, {"theta": [0.0, 0.0], "grads": [[1e4, 1e4], [1e4, 1e4]],
+           "scores": [[1e17, 0.0], [0.0, 2e17]], "epsilon": 0.5,
+           "solver": {"kind": "conjugate_gradient", "max_iters": 10, "tol": 1e-6, "damping": 0.0}},
+      EXTREME, "f32: conjugate gradient on scores ~1e17 (F ~ 1e34; p'Fp overflows f32 unscaled).",
+      "f32")
+    A(op, {"theta": [0.5, -0.25], "grads": [[1e8, 5e7], [1.0, -0.5], [-1e8, -5e7]],
+           "scores": [[1.0, 0.5], [1.0, -0.5], [1.0, 1.0]], "epsilon": 0.1}, CANCEL,
+      "f32: the mean gradient (1e8 + 1 - 1e8)/3 cancels 8 digits.", "f32")
+
+
+def build_adv_score_ops(b):
+    A = b.adv
+    G_, LG_ = {"family": "gaussian"}, {"family": "linear_gaussian"}
+    op = "score"
+    A(op, {"policy": sm(1, 2), "theta": [30.0, 0.0], "trajectories": [smtr((0, 0, 1.0))]}, CERTAIN,
+      "Issue #16 item 2: softmax theta = [30, 0], action 0: the score 1 - p_0 = 9.36e-14 cancels.")
+    A(op, {"policy": sm(1, 2), "theta": [40.0, 0.0], "trajectories": [smtr((0, 0, 1.0))]}, CERTAIN,
+      "Issue #16 item 2: softmax theta = [40, 0]: 1 - p_0 = 4.25e-18 is below the rounding of 1.")
+    A(op, {"policy": sm(1, 3), "theta": [700.0, 0.0, -5.0],
+           "trajectories": [smtr((0, 0, 1.0), (0, 0, -1.0))]}, CERTAIN,
+      "Softmax logit gap 700: 1 - p_0 = e^-700(1 + e^-5) ~ 1e-304, p_2 ~ 7e-307.")
+    A(op, {"policy": sm(2, 2), "theta": [30.0, 0.0, 0.0, -60.0],
+           "trajectories": [smtr((0, 0, 1.0), (1, 0, 0.5), (1, 0, -0.5)), smtr((0, 1, 2.0))]},
+      CERTAIN, "Two states with logit gaps 30 and 60: scores of a near-certain action (1e-13, "
+      "1e-26) and of a rare one (~1).")
+    A(op, {"policy": G_, "theta": [0.0, 100.0], "trajectories": [gtr((2e156, 1.0))]}, EXTREME,
+      "Issue #16 item 5: Gaussian score at a = 2e156, sigma = 100: d/dsigma = 4e306 while "
+      "(a - mu)^2 = 4e312 overflows.")
+    A(op, {"policy": G_, "theta": [0.5, 1e-3],
+           "trajectories": [gtr((1e4 + 0.5, 1.0), (0.5 - 1.0, 1.0)), gtr((0.5 + 2.5, -1.0))]},
+      TAIL, "Gaussian actions 1e7 and 1e3 sigma from the mean: d/dsigma ~ 1e17.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((1.0000000001, 1.0)), gtr((-0.9999999, 1.0))]}, CANCEL,
+      "Gaussian actions 1e-10 and 1e-7 from mu +- sigma: ((a - mu)^2 - sigma^2)/sigma^3 cancels "
+      "10 and 7 digits.")
+    A(op, {"policy": G_, "theta": [0.1, 1.0],
+           "trajectories": [gtr((0.1 + 1e8, 1.0), (0.1 - 1e8 + 3.0, -1.0))]}, CANCEL,
+      "Mirrored actions 1e8 sigma on either side of the mean: their mu-scores cancel to ~3.")
+    A(op, {"policy": LG_, "theta": [2.0, 0.5], "trajectories": [lgtr((1e160, 3e160, 1.0))]}, EXTREME,
+      "Linear-Gaussian state 1e160: d/dlambda = (a - lambda s) s / sigma^2 = 4e320 is above the "
+      "f64 range, the NonFiniteResult error.", error="NonFiniteResult")
+    A(op, {"policy": LG_, "theta": [-0.5, 2.0],
+           "trajectories": [lgtr((1e-200, 3.0, 1.0), (-1e150, 5e149 + 1e140, 0.5))]}, EXTREME,
+      "Linear-Gaussian states 1e-200 and 1e150: lambda*s ranges over 350 orders of magnitude.")
+    A(op, {"policy": sm(1, 2), "theta": [20.0, 0.0], "trajectories": [smtr((0, 0, 1.0))]}, CERTAIN,
+      "f32: softmax logit gap 20: 1 - p_0 = 2.1e-9 is below the f32 rounding of 1.", "f32")
+    A(op, {"policy": sm(1, 3), "theta": [80.0, 0.0, 0.0], "trajectories": [smtr((0, 0, 1.0))]},
+      CERTAIN, "f32: softmax logit gap 80: 1 - p_0 = 3.6e-35, near the bottom of the f32 range.",
+      "f32")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "trajectories": [gtr((1.0001, 1.0))]}, CANCEL,
+      "f32: a Gaussian action 1e-4 beyond mu + sigma: (a^2 - sigma^2) cancels 4 of f32's 7 "
+      "digits.", "f32")
+    A(op, {"policy": G_, "theta": [0.0, 100.0], "trajectories": [gtr((3e21, 1.0))]}, EXTREME,
+      "f32: a = 3e21, sigma = 100: z^2 = 9e38 overflows f32, d/dsigma = 9e36 does not.", "f32")
+
+    op = "likelihood_ratio_gradient"
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, 1e16), (-1.25, 1.0), (2.0, -1e16))], "gamma": 1.0}, CANCEL,
+      "Issue #16 item 6: rewards [1e16, 1, -1e16]: R(tau) = 1, not 0.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, -1.0), (-1.25, 1e16), (2.0, 1.0), (0.75, -1e16)),
+                            gtr((0.25, 0.5))], "gamma": 1.0}, CANCEL,
+      "Issue #16 item 6: rewards [-1, 1e16, 1, -1e16]: R(tau) = 0 exactly, so that trajectory's "
+      "gradient is the zero vector.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "trajectories": [gtr(*[(0.5, 0.0)] * 12 + [(1.5, 1e300)])],
+           "gamma": 1e-29}, EXTREME,
+      "Issue #16 items 5-6: gamma = 1e-29 and r_13 = 1e300: R = 1e300*1e-348 = 1e-48 while "
+      "gamma^12 = 1e-348 underflows.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "trajectories": [gtr(*[(0.5, 0.0)] * 19 + [(1.5, 1e300)])],
+           "gamma": 1e-29}, EXTREME,
+      "gamma = 1e-29 and r_20 = 1e300: R = 1e-251, gamma^19 = 1e-551.")
+    A(op, {"policy": sm(1, 2), "theta": [40.0, 0.0],
+           "trajectories": [smtr((0, 0, 1.0), (0, 0, 1.0)), smtr((0, 0, 2.0))], "gamma": 0.9}, CERTAIN,
+      "Softmax theta = [40, 0], only the near-certain action: the gradient ~4e-18.")
+    A(op, {"policy": G_, "theta": [0.5, 2.0],
+           "trajectories": [gtr((0.5 + 2e3, 1.0), (0.5 - 2e7, -0.5)), gtr((1.0, 2.0))], "gamma": 0.95},
+      TAIL, "Gaussian actions 1e3 and 1e7 sigma from the mean.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((1.0, 1e16)), gtr((1.0, 1.0)), gtr((1.0, -1e16))], "gamma": 1.0},
+      CANCEL, "Issue #16 item 6: scores [1, 0] with returns 1e16, 1, -1e16: the mean gradient "
+      "(1e16 + 1 - 1e16)/3 = [1/3, 0].")
+    A(op, {"policy": G_, "theta": [0.25, 0.5],
+           "trajectories": [gtr((0.0, 1e16), (1.0, 1.0), (0.5, -4e16))], "gamma": 0.5}, CANCEL,
+      "Discounted rewards [1e16, 1, -4e16] with gamma = 0.5: R = 0.5.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, 1e8), (-1.25, 1.0), (2.0, -1e8))], "gamma": 1.0}, CANCEL,
+      "f32: rewards [1e8, 1, -1e8]: R(tau) = 1, not 0.", "f32")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "trajectories": [gtr(*[(0.5, 0.0)] * 11 + [(1.5, 1e30)])],
+           "gamma": 1e-5}, EXTREME,
+      "f32: gamma = 1e-5 and r_12 = 1e30: R ~ 1e-25 while gamma^11 ~ 1e-55 underflows f32.", "f32")
+    A(op, {"policy": sm(1, 2), "theta": [20.0, 0.0],
+           "trajectories": [smtr((0, 0, 1.0), (0, 0, 1.0))], "gamma": 1.0}, CERTAIN,
+      "f32: softmax logit gap 20, only the near-certain action.", "f32")
+
+    op = "restricted_update"
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, -1.0), (-1.25, 1e16), (2.0, 1.0), (0.75, -1e16))],
+           "gamma": 1.0, "epsilon": 0.1}, CANCEL,
+      "Issue #16 item 6: rewards [-1, 1e16, 1, -1e16] have R(tau) = 0 exactly: the gradient is "
+      "zero, the ZeroGradient error.", error="ZeroGradient")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, 1e16), (-1.25, 1.0), (2.0, -1e16))], "gamma": 1.0,
+           "epsilon": 0.1}, CANCEL,
+      "Issue #16 item 6: rewards [1e16, 1, -1e16]: R(tau) = 1, a unit-length step along the score.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr(*[(0.5, 0.0)] * 19 + [(1.5, 1e300)]), gtr((-0.5, 0.0), (1.0, 0.0))],
+           "gamma": 1e-29, "epsilon": 0.05}, EXTREME,
+      "gamma = 1e-29, r_20 = 1e300: the gradient ~1e-251, so u'u ~ 1e-502 underflows; the step "
+      "is ordinary.")
+    A(op, {"policy": sm(1, 3), "theta": [40.0, 0.0, 0.0],
+           "trajectories": [smtr((0, 0, 1.0), (0, 0, 0.5))], "gamma": 1.0, "epsilon": 0.01}, CERTAIN,
+      "Softmax logit gap 40, only the near-certain action: the gradient ~1e-17, the step has "
+      "length sqrt(0.02).")
+    A(op, {"policy": G_, "theta": [0.5, 1e-3],
+           "trajectories": [gtr((0.5 + 1e4, 1.0)), gtr((0.5 - 1.0, -0.5), (0.5 + 0.25, 1.0))],
+           "gamma": 0.9, "epsilon": 0.1}, TAIL,
+      "Gaussian actions 1e7 and 1e3 sigma from the mean: the gradient ~1e17.")
+    A(op, {"policy": G_, "theta": [0.0, 1e-5],
+           "trajectories": [gtr((1e-5 * 3e5, 1e300))], "gamma": 1.0, "epsilon": 0.1}, EXTREME,
+      "Reward 1e300 times a score ~1e15: the gradient is above the f64 range, the "
+      "NonFiniteResult error.", error="NonFiniteResult")
+    A(op, {"policy": G_, "theta": [0.5, 1.0],
+           "trajectories": [gtr((3.5, 1.0)), gtr((-2.5, 1.000000001))], "gamma": 1.0,
+           "epsilon": 0.2}, CANCEL,
+      "Mirrored actions mu +- 3 with returns 1 and 1 + 1e-9: the mu-component of the gradient "
+      "cancels to -1.5e-9.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, 1e8), (-1.25, 1.0), (2.0, -1e8))], "gamma": 1.0,
+           "epsilon": 0.1}, CANCEL, "f32: rewards [1e8, 1, -1e8]: R(tau) = 1.", "f32")
+    A(op, {"policy": sm(1, 2), "theta": [20.0, 0.0],
+           "trajectories": [smtr((0, 0, 1.0))], "gamma": 1.0, "epsilon": 0.01}, CERTAIN,
+      "f32: softmax logit gap 20: a gradient of 2e-9 normalised to a step of length 0.14.", "f32")
+
+
+def build_adv_natural_policy(b):
+    A = b.adv
+    G_, LG_ = {"family": "gaussian"}, {"family": "linear_gaussian"}
+    op = "natural_policy_update"
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, 1e16), (-1.25, 1.0), (2.0, -1e16)), gtr((1.5, 0.5)),
+                            gtr((-0.75, 1.0), (0.25, -0.25)), gtr((1.0, 2.0))],
+           "gamma": 1.0, "epsilon": 0.05}, CANCEL,
+      "Issue #16 item 6: a trajectory with rewards [1e16, 1, -1e16] (R = 1) among ordinary ones.")
+    A(op, {"policy": sm(1, 2), "theta": [30.0, 0.0],
+           "trajectories": [smtr((0, 0, 1.0)), smtr((0, 0, 0.5), (0, 1, -1.0)), smtr((0, 1, 2.0))],
+           "gamma": 1.0, "epsilon": 0.01, "solver": {"kind": "damped", "damping": 0.001}}, CERTAIN,
+      "Softmax logit gap 30: scores of the near-certain action are ~1e-13, of the rare one ~1; "
+      "damped solver.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((1e3, 1.0)), gtr((-2e3, 0.5)), gtr((0.5, -1.0)), gtr((1.5e3, 2.0))],
+           "gamma": 1.0, "epsilon": 0.01}, TAIL,
+      "Gaussian actions 1e3 sigma from the mean: sigma-scores ~1e6, F ~ 1e12.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr(*[(0.5, 0.0)] * 19 + [(1.5, 1e300)]), gtr((-1.5, 1.0)),
+                            gtr((0.25, -2.0)), gtr((2.0, 0.5))],
+           "gamma": 1e-29, "epsilon": 0.05}, EXTREME,
+      "gamma = 1e-29: returns from 1e-251 to 2: the gradient is ordinary, one trajectory's "
+      "contribution is 1e-251.")
+    A(op, {"policy": G_, "theta": [0.0, 1e-100],
+           "trajectories": [gtr((1e-100, 1.0)), gtr((-2.5e-100, 0.5)), gtr((0.5e-100, -1.0)),
+                            gtr((3e-100, 2.0))],
+           "gamma": 1.0, "epsilon": 0.01}, EXTREME,
+      "sigma = 1e-100: scores ~1e100, F ~ 1e200, and a step of size ~1e-100.")
+    A(op, {"policy": G_, "theta": [0.0, 1e100],
+           "trajectories": [gtr((1e100, 1.0)), gtr((-2.5e100, 0.5)), gtr((0.5e100, -1.0)),
+                            gtr((3e100, 2.0))],
+           "gamma": 1.0, "epsilon": 0.01,
+           "solver": {"kind": "conjugate_gradient", "max_iters": 10, "tol": 1e-13, "damping": 0.0}},
+      EXTREME, "sigma = 1e100: scores ~1e-100, F ~ 1e-200; conjugate gradient, step ~1e100.")
+    A(op, {"policy": LG_, "theta": [0.5, 1.0],
+           "trajectories": [lgtr((1e-150, 1.0, 1.0), (2.0, 0.5, 0.5)), lgtr((-1.0, -1.0, 2.0)),
+                            lgtr((0.5, 1.25, -1.0))],
+           "gamma": 0.9, "epsilon": 0.05, "solver": {"kind": "pseudo_inverse", "rcond": 1e-10}},
+      EXTREME, "Linear-Gaussian with a state of 1e-150 (its lambda-score is ~1e-150).")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, 1e8), (-1.25, 1.0), (2.0, -1e8)), gtr((1.5, 0.5)),
+                            gtr((-0.75, 1.0), (0.25, -0.25)), gtr((1.0, 2.0))],
+           "gamma": 1.0, "epsilon": 0.05}, CANCEL,
+      "f32: a trajectory with rewards [1e8, 1, -1e8] (R = 1) among ordinary ones.", "f32")
+    A(op, {"policy": G_, "theta": [0.0, 1e-15],
+           "trajectories": [gtr((1e-15, 1.0)), gtr((-2.5e-15, 0.5)), gtr((0.5e-15, -1.0)),
+                            gtr((3e-15, 2.0))],
+           "gamma": 1.0, "epsilon": 0.01}, EXTREME,
+      "f32: sigma = 1e-15: scores ~1e15, F ~ 1e30 (near the top of f32).", "f32")
+
+
+def kl_penalty_beta(inp, rel):
+    """The f64 beta for which f - beta*g = rel*f (f, g the surrogate objective and constraint):
+    the KL-penalty objective then cancels about log10(1/rel) digits."""
+    with mp.workdps(DPS):
+        pol, th, thp, trajs, gamma = surrogate_inputs(inp)
+        f = surrogate_objective_value(pol, th, thp, trajs, gamma)
+        g = surrogate_constraint_value(pol, th, thp, trajs, gamma)
+        return f64_of(abs(f * (1 - mpf(rel)) / g))
+
+
+def build_adv_surrogates(b):
+    A = b.adv
+    G_, LG_ = {"family": "gaussian"}, {"family": "linear_gaussian"}
+    op = "policy_kl"
+    A(op, {"policy": sm(1, 3), "theta": [0.5, -0.25, 1.0], "theta_prime": [0.501, -0.25, 1.0],
+           "s": 0}, NEAR, "Issue #16 item 1: softmax KL from [0.5, -0.25, 1] to [0.501, -0.25, 1] "
+      "= 1.09e-7.")
+    A(op, {"policy": sm(1, 2), "theta": [0.027686821201239973, -0.18373348192489972],
+           "theta_prime": [0.027686821201241302, -0.18373348192490158], "s": 0}, NEAR,
+      "Issue #16 item 1: logits a few ulps apart: KL = 1.26e-30 (the textbook form gives ~1e-18 "
+      "of either sign).")
+    A(op, {"policy": sm(1, 3), "theta": [40.0, 0.0, 0.0], "theta_prime": [40.0, 1.0, -1.0], "s": 0},
+      CERTAIN, "Issue #16 item 1: a near-certain action whose rare alternatives move: KL = 4.6e-18.")
+    A(op, {"policy": sm(2, 3), "theta": [0.0, 0.0, 0.0, 700.0, 0.0, 0.0],
+           "theta_prime": [0.0, 0.0, 0.0, 700.0, 1.0, -1.0], "s": 1}, CERTAIN,
+      "Softmax logit gap 700 at state 1: KL ~ 1e-304 from the rare actions alone.")
+    for th, thp, what in [([0.0, 1.0], [0.0, 1.000000001], "sigma' = 1 + 1e-9: KL = 1e-18"),
+                          ([0.0, 1.0], [0.0, 1e10], "sigma' = 1e10"),
+                          ([0.0, 1.0], [0.0, 1e17], "sigma' = 1e17"),
+                          ([0.0, 1e-150], [0.0, 1e150], "sigma = 1e-150, sigma' = 1e150"),
+                          ([1e308, 1e200], [-1e308, 1e200], "means +-1e308, sigma = 1e200")]:
+        A(op, {"policy": G_, "theta": th, "theta_prime": thp, "s": 0.0},
+          NEAR if thp[1] == 1.000000001 else EXTREME,
+          "Issue #16 item 4 as a Gaussian policy KL: %s." % what)
+    A(op, {"policy": LG_, "theta": [1.0, 1.0], "theta_prime": [1.0000001, 1.0], "s": 1000.0}, NEAR,
+      "Issue #16 item 4: linear-Gaussian lambda 1 -> 1.0000001 at s = 1000: KL = 5.0e-9.")
+    A(op, {"policy": G_, "theta": [0.3, 1.5], "theta_prime": [0.30000000000015, 1.50000000000015],
+           "s": 0.0}, NEAR, "theta' = theta(1 + 1e-13) up to rounding: KL ~ 1e-26.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.0, 1.0001], "s": 0.0}, NEAR,
+      "f32: issue #16 item 4, sigma' = 1.0001 rounded to f32: KL = 1.0e-8.", "f32")
+    A(op, {"policy": sm(1, 3), "theta": [0.5, -0.25, 1.0], "theta_prime": [0.501, -0.25, 1.0],
+           "s": 0}, NEAR, "f32: issue #16 item 1, f32-rounded logits: KL ~ 1e-7.", "f32")
+    A(op, {"policy": LG_, "theta": [1.0, 1.0], "theta_prime": [1.0000001, 1.0], "s": 1000.0}, NEAR,
+      "f32: linear-Gaussian lambda 1 -> 1.0000001 (f32: 1 + 2^-23) at s = 1000: KL = 7.1e-9.",
+      "f32")
+
+    traj_c = [gtr((0.5, 1e16), (-1.25, 1.0), (2.0, -1e16)), gtr((0.25, 0.5), (1.0, -0.5))]
+    op = "surrogate_objective"
+    A(op, {"policy": sm(1, 2), "theta": [40.0, 0.0], "theta_prime": [40.0, 1e-10],
+           "trajectories": [smtr((0, 1, 1.0))], "gamma": 1.0}, CERTAIN,
+      "Issue #16 item 2: softmax [40, 0] -> [40, 1e-10], rare action: the ratio is 1 + 1.0e-10.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [1e-7, 1.0],
+           "trajectories": [gtr((1234567.891, 1.0))], "gamma": 1.0}, TAIL,
+      "Issue #16 item 3: a Gaussian action 1.2e6 sigma out, mu moved by 1e-7: the ratio is "
+      "1.1314 while both densities underflow.")
+    A(op, {"policy": G_, "theta": [0.25, 0.5], "theta_prime": [0.25 + 1e-12, 0.5],
+           "trajectories": [gtr((0.25 + 5e5, 1.0), (0.25 - 5e5, 0.5)), gtr((0.75, -1.0))],
+           "gamma": 0.9}, TAIL,
+      "Gaussian actions 1e6 sigma on either side of the mean, mu moved by 1e-12: ratios e^(+-2e-6).")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.0625, 1.0], "trajectories": traj_c,
+           "gamma": 1.0}, CANCEL,
+      "Issue #16 item 6: rewards [1e16, 1, -1e16]: the first reward-to-go is 1, the others "
+      "-1e16 + 1 and -1e16.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [1e-4, 1.0],
+           "trajectories": [gtr((1.0, 1.0)), gtr((-1.0, -1.0))], "gamma": 1.0}, CANCEL,
+      "Mirrored actions +-1 with rewards +-1: the objective (w1 - w2)/2 = 1e-4 cancels 4 digits.")
+    A(op, {"policy": sm(1, 2), "theta": [720.0, 0.0], "theta_prime": [720.0, 0.05],
+           "trajectories": [smtr((0, 1, 1.0), (0, 0, 0.5))], "gamma": 0.9}, CERTAIN,
+      "Softmax logit gap 720: the rare action's probability e^-720 is an f64 subnormal, its ratio "
+      "e^0.05 is ordinary.")
+    A(op, {"policy": G_, "theta": [0.5, 2.0], "theta_prime": [0.5, 2.0000000002],
+           "trajectories": [gtr((0.5 + 2e3, 1e-300), (0.5, 1e300))], "gamma": 1e-29}, EXTREME,
+      "Rewards 1e-300 and 1e300 with gamma = 1e-29 and an action 1e3 sigma out.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [1e-4, 1.0],
+           "trajectories": [gtr((1234.5, 1.0))], "gamma": 1.0}, TAIL,
+      "f32: a Gaussian action 1234 sigma out, mu moved by 1e-4: ratio e^0.123.", "f32")
+    A(op, {"policy": sm(1, 2), "theta": [90.0, 0.0], "theta_prime": [90.0, 0.05],
+           "trajectories": [smtr((0, 1, 1.0), (0, 0, 0.5))], "gamma": 0.9}, CERTAIN,
+      "f32: softmax logit gap 90: the rare action's probability e^-90 is an f32 subnormal.", "f32")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.0625, 1.0],
+           "trajectories": [gtr((0.5, 1e8), (-1.25, 1.0), (2.0, -1e8)), gtr((0.25, 0.5))],
+           "gamma": 1.0}, CANCEL, "f32: rewards [1e8, 1, -1e8] (first reward-to-go 1).", "f32")
+
+    op = "surrogate_constraint"
+    A(op, {"policy": G_, "theta": [0.2, 1.3], "theta_prime": [0.20000013, 1.30000013],
+           "trajectories": [gtr((0.5, 1.0), (0.1, 0.5)), gtr((-1.0, 2.0))], "gamma": 0.9}, NEAR,
+      "theta' = theta + 1.3e-7: KL ~ 1e-14 at every step.")
+    A(op, {"policy": sm(2, 3), "theta": [0.5, -0.25, 1.0, 0.1, 0.2, 0.3],
+           "theta_prime": [0.5 + 1e-13, -0.25, 1.0 - 2e-13, 0.1, 0.2 + 1e-13, 0.3],
+           "trajectories": [smtr((0, 0, 1.0), (1, 2, 0.5)), smtr((1, 1, -1.0))], "gamma": 0.95},
+      NEAR, "Softmax logits moved by 1e-13: KL ~ 1e-27.")
+    A(op, {"policy": sm(1, 3), "theta": [700.0, 0.0, 0.0], "theta_prime": [700.0, 1.0, -1.0],
+           "trajectories": [smtr((0, 0, 1.0), (0, 0, 1.0))], "gamma": 1.0}, CERTAIN,
+      "Softmax logit gap 700: KL ~ 1e-304 from the rare actions alone.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.5, 1.25],
+           "trajectories": [gtr(*[(0.5, 0.0)] * 13)], "gamma": 1e-29}, EXTREME,
+      "gamma = 1e-29 over 13 steps: the KL weights run from 1 down to 1e-348.")
+    A(op, {"policy": sm(1, 2), "theta": [0.027686821201239973, -0.18373348192489972],
+           "theta_prime": [0.027686821201241302, -0.18373348192490158],
+           "trajectories": [smtr((0, 0, 1.0), (0, 1, 1.0), (0, 0, 1.0))], "gamma": 1.0}, NEAR,
+      "Issue #16 item 1: logits a few ulps apart, KL = 1.26e-30 at each of three steps.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.0, 1e10],
+           "trajectories": [gtr((0.5, 1.0), (-0.5, 1.0))], "gamma": 0.5}, EXTREME,
+      "Issue #16 item 4: sigma' = 1e10: KL = 22.5 at each step.")
+    A(op, {"policy": G_, "theta": [1e308, 1e-100], "theta_prime": [-1e308, 1e-100],
+           "trajectories": [gtr((0.5, 1.0))], "gamma": 1.0}, EXTREME,
+      "Means +-1e308 with sigma = 1e-100: KL = 2e816, the NonFiniteResult error.",
+      error="NonFiniteResult")
+    A(op, {"policy": LG_, "theta": [1.0, 1.0], "theta_prime": [1.0000001, 1.0],
+           "trajectories": [lgtr((1000.0, 1000.0, 1.0), (-2000.0, -1999.0, 0.5))], "gamma": 0.9},
+      NEAR, "Issue #16 item 4: linear-Gaussian lambda 1 -> 1.0000001 at states 1000 and -2000.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.0, 1.0001],
+           "trajectories": [gtr((0.5, 1.0), (-0.5, 1.0))], "gamma": 1.0}, NEAR,
+      "f32: issue #16 item 4, sigma' = 1.0001 rounded to f32: KL = 1.0e-8.", "f32")
+    A(op, {"policy": sm(1, 3), "theta": [0.5, -0.25, 1.0], "theta_prime": [0.501, -0.25, 1.0],
+           "trajectories": [smtr((0, 0, 1.0), (0, 2, 1.0))], "gamma": 1.0}, NEAR,
+      "f32: issue #16 item 1, f32-rounded logits: KL ~ 1e-7.", "f32")
+    A(op, {"policy": LG_, "theta": [1.0, 1.0], "theta_prime": [1.0000001, 1.0],
+           "trajectories": [lgtr((1000.0, 1000.0, 1.0))], "gamma": 1.0}, NEAR,
+      "f32: linear-Gaussian lambda 1 -> 1 + 2^-23 at s = 1000: KL = 7.1e-9.", "f32")
+
+    op = "kl_penalty_objective"
+    base = {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.125, 1.0625],
+            "trajectories": [gtr((0.5, 1.0), (-0.25, 0.5)), gtr((1.5, 2.0))], "gamma": 0.9}
+    for rel in ("1e-3", "1e-8"):
+        inp = dict(base, beta=kl_penalty_beta(base, rel))
+        A(op, inp, CANCEL, "beta chosen so that f - beta*g = %s*f: the objective cancels %d digits."
+          % (rel, int(rel[-1])))
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [1e-7, 1.0],
+           "trajectories": [gtr((1234567.891, 1.0))], "gamma": 1.0, "beta": 0.0}, TAIL,
+      "Issue #16 item 3 with beta = 0: the surrogate objective of an action 1.2e6 sigma out.")
+    A(op, {"policy": G_, "theta": [0.3, 1.5], "theta_prime": [0.30000000000015, 1.5],
+           "trajectories": [gtr((0.5, 1.0)), gtr((-0.5, 2.0))], "gamma": 1.0, "beta": 1e26}, NEAR,
+      "theta' = theta + 1.5e-13 with beta = 1e26: beta*KL ~ 0.5 against f ~ 1.5.")
+    A(op, {"policy": sm(1, 3), "theta": [700.0, 0.0, 0.0], "theta_prime": [700.0, 1.0, -1.0],
+           "trajectories": [smtr((0, 0, 1.0))], "gamma": 1.0, "beta": 1e300}, CERTAIN,
+      "Softmax logit gap 700 (KL ~ 1e-304) with beta = 1e300.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [1.0, 1.0],
+           "trajectories": [gtr((0.5, 1.0))], "gamma": 1.0, "beta": 1e308}, EXTREME,
+      "beta = 1e308 times KL = 0.5: the objective -5e307 is finite, beta*g*2 is not.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [4.0, 1.0],
+           "trajectories": [gtr((0.5, 1.0))], "gamma": 1.0, "beta": 1e308}, EXTREME,
+      "beta = 1e308 times KL = 8: the objective -8e308 is above the f64 range, the "
+      "NonFiniteResult error.", error="NonFiniteResult")
+    A(op, {"policy": sm(1, 2), "theta": [40.0, 0.0], "theta_prime": [40.0, 1e-10],
+           "trajectories": [smtr((0, 1, 1.0))], "gamma": 1.0, "beta": 1.0}, CERTAIN,
+      "Issue #16 item 2 with beta = 1: ratio 1 + 1e-10 and KL ~ 1e-38.")
+    b32 = f32_input(base)
+    A(op, dict(b32, beta=to_f32(kl_penalty_beta(b32, "1e-3"))), CANCEL,
+      "f32: beta (f32) chosen so that f - beta*g ~ 1e-3*f.", "f32")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.0, 1.0001],
+           "trajectories": [gtr((0.5, 1.0), (-0.5, 1.0))], "gamma": 1.0, "beta": 1e4}, NEAR,
+      "f32: sigma' = 1.0001 (KL = 1e-8) with beta = 1e4.", "f32")
+
+
+def build_adv_clamped(b):
+    A = b.adv
+    G_, LG_ = {"family": "gaussian"}, {"family": "linear_gaussian"}
+    far = [gtr((1234567.891, 1.0)), gtr((0.5, 0.5), (-0.25, 1.0))]
+    cancel10 = [gtr((0.5, 1e10), (-1.25, 1.0), (2.0, -1e10)), gtr((0.25, 0.5))]
+    for op in ("clamped_objective", "clamped_gradient"):
+        A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [1e-7, 1.0], "trajectories": far,
+               "gamma": 1.0, "epsilon": 0.1313}, TAIL,
+          "Issue #16 item 3: an action 1.2e6 sigma out with ratio 1.131401, just above 1 + eps = "
+          "1.1313 (9e-5 relative): clamped.")
+        A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [1e-7, 1.0], "trajectories": far,
+               "gamma": 1.0, "epsilon": 0.1315}, TAIL,
+          "Issue #16 item 3: ratio 1.131401, just below 1 + eps = 1.1315 (9e-5 relative): not "
+          "clamped.")
+        A(op, {"policy": sm(1, 2), "theta": [40.0, 0.0], "theta_prime": [40.0, 1e-10],
+               "trajectories": [smtr((0, 1, 1.0), (0, 0, 1.0))], "gamma": 1.0, "epsilon": 5e-11},
+          CERTAIN, "Issue #16 item 2 with eps = 5e-11: the rare action's ratio 1 + 1e-10 is above "
+          "1 + eps by 5e-11.")
+        A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.0625, 1.0],
+               "trajectories": cancel10, "gamma": 1.0, "epsilon": 0.02}, CANCEL,
+          "Rewards [1e10, 1, -1e10]: the first reward-to-go is 1 (positive by 5e-11 of its terms), "
+          "the later ones -1e10.")
+        A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.5, 1.25],
+               "trajectories": far, "gamma": 1.0, "epsilon": 1e308}, EXTREME,
+          "eps = 1e308: [1 - eps, 1 + eps] contains every ratio, nothing is clamped.")
+        A(op, {"policy": sm(1, 2), "theta": [720.0, 0.0], "theta_prime": [720.0, 0.05],
+               "trajectories": [smtr((0, 1, -1.0), (0, 0, 0.5))], "gamma": 0.9, "epsilon": 0.02},
+          CERTAIN, "Softmax logit gap 720 (the rare action's probability is an f64 subnormal), "
+          "ratio e^0.05 above 1 + eps with a negative reward-to-go.")
+        A(op, {"policy": G_, "theta": [0.5, 1.0], "theta_prime": [0.5, 1.0000001],
+               "trajectories": [gtr((1000.5, 1.0), (0.0, -0.5)), gtr((-999.5, -1.0))],
+               "gamma": 1.0, "epsilon": 0.1}, TAIL,
+          "Actions 1e3 sigma out with sigma' = sigma(1 + 1e-7): ratio e^0.1 ~ 1.105 against "
+          "1 + eps = 1.1.")
+        A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [1e-4, 1.0],
+               "trajectories": [gtr((1234.5, 1.0)), gtr((0.5, 0.5))], "gamma": 1.0,
+               "epsilon": 0.125}, TAIL,
+          "f32: an action 1234 sigma out, ratio e^0.123 = 1.131 just above 1 + eps = 1.125.", "f32")
+        A(op, {"policy": sm(1, 2), "theta": [90.0, 0.0], "theta_prime": [90.0, 0.05],
+               "trajectories": [smtr((0, 1, -1.0), (0, 0, 0.5))], "gamma": 0.9, "epsilon": 0.02},
+          CERTAIN, "f32: softmax logit gap 90 (an f32-subnormal probability), ratio e^0.05.", "f32")
+        A(op, {"policy": G_, "theta": [0.0, 1.0], "theta_prime": [0.0625, 1.0],
+               "trajectories": [gtr((0.5, 1e4), (-1.25, 1.0), (2.0, -1e4)), gtr((0.25, 0.5))],
+               "gamma": 1.0, "epsilon": 0.02}, CANCEL,
+          "f32: rewards [1e4, 1, -1e4]: the first reward-to-go 1 is positive.", "f32")
+
+    op = "clamped_update"
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "trajectories": far, "gamma": 1.0, "epsilon": 0.2,
+           "alpha": 1e-13, "k_max": 3}, TAIL,
+      "An action 1.2e6 sigma out (score ~1.5e12) with alpha = 1e-13: after the first step its "
+      "ratio leaves [0.8, 1.2] and it stops contributing.")
+    A(op, {"policy": sm(1, 3), "theta": [30.0, 0.0, 0.0],
+           "trajectories": [smtr((0, 0, 1.0), (0, 1, -0.5)), smtr((0, 0, 2.0))], "gamma": 1.0,
+           "epsilon": 0.2, "alpha": 1.0, "k_max": 4}, CERTAIN,
+      "Softmax logit gap 30: gradients of the near-certain action are ~1e-13.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0], "trajectories": cancel10, "gamma": 1.0,
+           "epsilon": 0.2, "alpha": 1e-12, "k_max": 3}, CANCEL,
+      "Rewards [1e10, 1, -1e10]: reward-to-go 1 next to -1e10, alpha = 1e-12.")
+    A(op, {"policy": G_, "theta": [0.25, 1.5],
+           "trajectories": [gtr((0.5, 1.0), (-0.5, 0.25)), gtr((1.75, -0.5))], "gamma": 0.9,
+           "epsilon": 1e308, "alpha": 0.05, "k_max": 5}, EXTREME,
+      "eps = 1e308: nothing is ever clamped, five plain surrogate-gradient steps.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr(*[(0.5, 0.0)] * 12 + [(1.5, 1e300)]), gtr((0.25, 1.0))],
+           "gamma": 1e-29, "epsilon": 0.2, "alpha": 0.1, "k_max": 3}, EXTREME,
+      "gamma = 1e-29 with r_13 = 1e300: a reward-to-go of 1e-48 next to ordinary ones.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, 1e300), (-0.25, 2e300)), gtr((1.0, -1e300))], "gamma": 1.0,
+           "epsilon": 0.2, "alpha": 1e-301, "k_max": 3}, EXTREME,
+      "Rewards ~1e300 and alpha = 1e-301: alpha times the gradient is of order 0.1.")
+    A(op, {"policy": sm(1, 2), "theta": [20.0, 0.0],
+           "trajectories": [smtr((0, 0, 1.0), (0, 1, -0.5)), smtr((0, 0, 2.0))], "gamma": 1.0,
+           "epsilon": 0.2, "alpha": 1.0, "k_max": 3}, CERTAIN,
+      "f32: softmax logit gap 20: gradients of the near-certain action are ~2e-9.", "f32")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, 1e4), (-1.25, 1.0), (2.0, -1e4)), gtr((0.25, 0.5))],
+           "gamma": 1.0, "epsilon": 0.2, "alpha": 1e-6, "k_max": 3}, CANCEL,
+      "f32: rewards [1e4, 1, -1e4], alpha = 1e-6.", "f32")
+
+
+def rld_search_input(seed):
+    """A random Gaussian (even seed) or linear-Gaussian (odd seed) trust-region input with alpha =
+    0.5, drawn like the random natural-update cases with eps in [0.005, 1.5]. About 14% of such
+    draws have a negative directional derivative of the surrogate objective along the natural
+    direction: their line search never accepts, and every improvement test after ~44 halvings is
+    within a few ulps of f(theta)."""
+    rng = random.Random(seed)
+    fam = ("gaussian", "linear_gaussian")[seed % 2]
+    kind = SOLVER_KINDS[rng.randrange(4)]
+    inp = make_natural_policy_input(rng, fam, kind, 0.005, 1.5)
+    inp["alpha"] = 0.5
+    return inp
+
+
+def build_adv_trust_region(b):
+    A = b.adv
+    G_, LG_ = {"family": "gaussian"}, {"family": "linear_gaussian"}
+    op = "trust_region_update"
+    A(op, {"policy": sm(1, 2), "theta": [2.0, 0.0], "trajectories": [smtr((0, 0, 1.0))],
+           "gamma": 1.0, "epsilon": 1e-18, "alpha": 0.5, "solver": {"kind": "damped", "damping": 1e-6}},
+      NEAR, "Issue #16 item 1: eps = 1e-18, so every candidate is 1e-9 from theta; the KL "
+      "constraint rejects shrinks 0 and 1 (g = 7.4e-18, 1.8e-18) and accepts shrink 2 (4.6e-19).")
+    A(op, {"policy": sm(1, 3), "theta": [30.0, 0.0, -1.0],
+           "trajectories": [smtr((0, 0, 1.0), (0, 1, -0.5)), smtr((0, 0, 2.0)), smtr((0, 2, -1.0))],
+           "gamma": 1.0, "epsilon": 1e-3, "alpha": 0.5, "solver": {"kind": "damped", "damping": 1e-6}},
+      CERTAIN, "Softmax logit gap 30: the near-certain action's scores are ~1e-13, the constraint "
+      "g = 1.4e-16 is the KL of the rare actions.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((1e3, 1.0)), gtr((-2e3, 0.5)), gtr((0.5, -1.0)), gtr((1.5e3, 2.0))],
+           "gamma": 1.0, "epsilon": 0.01, "alpha": 0.5}, TAIL,
+      "Gaussian actions 1e3 sigma out: sigma-scores ~1e6, F ~ 1e12 (condition 3.3e6).")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, 1e16), (-1.25, 1.0), (2.0, -1e16)), gtr((1.5, 0.5)),
+                            gtr((-0.75, 1.0), (0.25, -0.25)), gtr((1.0, 2.0))],
+           "gamma": 1.0, "epsilon": 0.05, "alpha": 0.5}, CANCEL,
+      "Issue #16 item 6: rewards [1e16, 1, -1e16] (R = 1, rewards-to-go 1, 1 - 1e16, -1e16); "
+      "accepted after one shrink.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr(*[(0.5, 0.0)] * 19 + [(1.5, 1e300)]), gtr((-1.5, 1.0)),
+                            gtr((0.25, -2.0)), gtr((2.0, 0.5))],
+           "gamma": 1e-29, "epsilon": 0.05, "alpha": 0.5}, EXTREME,
+      "gamma = 1e-29 with r_20 = 1e300: a return of 1e-251 among ordinary ones.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((1.5, 0.5)), gtr((-0.75, 1.0), (0.25, -0.25)), gtr((1.0, 2.0))],
+           "gamma": 1.0, "epsilon": 1e-20, "alpha": 0.5}, EXTREME,
+      "eps = 1e-20: candidates 1e-10 from theta; the improvement at acceptance is 1.7e-11 "
+      "(relative), g = 2.7e-21.")
+    A(op, {"policy": G_, "theta": [0.0, 1e-100],
+           "trajectories": [gtr((1e-100, 1.0)), gtr((-2.5e-100, 0.5)), gtr((0.5e-100, -1.0)),
+                            gtr((3e-100, 2.0))], "gamma": 1.0, "epsilon": 0.01, "alpha": 0.5},
+      EXTREME, "sigma = 1e-100: scores ~1e100, F ~ 1e200, a step of ~1e-101.")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((1.5, 0.5)), gtr((-0.75, 1.0), (0.25, -0.25)), gtr((1.0, 2.0))],
+           "gamma": 1.0, "epsilon": 1e300, "alpha": 0.5, "max_steps": 3}, EXTREME,
+      "eps = 1e300: the natural step is ~1e150 long and every candidate up to max_steps = 3 has "
+      "sigma < 0 (f and g are not evaluated).")
+
+    # RoundingLevelDecision: line-search tests within a few ulps (seeds of rld_search_input)
+    inp = rld_search_input(10)
+    inp["trajectories"][2][0]["r"] = -1.8586828431333846
+    A(op, inp, RLD, "Random Gaussian draw (search seed 10) with one reward tuned so that the "
+      "directional derivative of f is +4e-9: rejected 23 times, accepted after 24 halvings with "
+      "f(theta') - f(theta) = 7.8e-17 (~6 ulps of f).", rld=True)
+    A(op, rld_search_input(14), RLD, "Random Gaussian draw (search seed 14), exact solver: f "
+      "decreases along the natural direction, so all 101 tests fail; from shrink 44 on f(c) is "
+      "within 1e-14 (relative) of f(theta), down to 1e-31.", rld=True)
+    A(op, rld_search_input(17), RLD, "Random linear-Gaussian draw (search seed 17), conjugate "
+      "gradient: all 101 tests fail, those after shrink 43 by less than 1e-14 (relative).",
+      rld=True)
+    inp = rld_search_input(63)
+    inp["max_steps"] = 47
+    A(op, inp, RLD, "Random linear-Gaussian draw (search seed 63), conjugate gradient, "
+      "max_steps = 47: the last test, which decides LineSearchExhausted, fails by "
+      "1.6e-16 (relative).", rld=True)
+
+    A(op, {"policy": sm(1, 2), "theta": [2.0, 0.0], "trajectories": [smtr((0, 0, 1.0))],
+           "gamma": 1.0, "epsilon": 1e-6, "alpha": 0.5, "solver": {"kind": "damped", "damping": 1e-3}},
+      NEAR, "f32: the issue #16 item 1 search with eps = 1e-6: candidates ~1e-3 from theta.", "f32")
+    A(op, {"policy": G_, "theta": [0.0, 1.0],
+           "trajectories": [gtr((0.5, 1e8), (-1.25, 1.0), (2.0, -1e8)), gtr((1.5, 0.5)),
+                            gtr((-0.75, 1.0), (0.25, -0.25)), gtr((1.0, 2.0))],
+           "gamma": 1.0, "epsilon": 0.05, "alpha": 0.5}, CANCEL,
+      "f32: rewards [1e8, 1, -1e8] (R = 1) among ordinary trajectories.", "f32")
+    A(op, {"policy": G_, "theta": [0.0, 1e-15],
+           "trajectories": [gtr((1e-15, 1.0)), gtr((-2.5e-15, 0.5)), gtr((0.5e-15, -1.0)),
+                            gtr((3e-15, 2.0))], "gamma": 1.0, "epsilon": 0.01, "alpha": 0.5},
+      EXTREME, "f32: sigma = 1e-15: scores ~1e15, F ~ 1e30.", "f32")
+
+
+def build_adversarial(b):
+    build_adv_vector_ops(b)
+    build_adv_natural_update(b)
+    build_adv_score_ops(b)
+    build_adv_natural_policy(b)
+    build_adv_surrogates(b)
+    build_adv_trust_region(b)
+    build_adv_clamped(b)
+    build_adv_kl(b)
+
+
+# ----------------------------------------------------------------------------------------------
+# Adversarial sample (--adversarial N): seeded random adversarial cases for the accuracy report
+# ----------------------------------------------------------------------------------------------
+
+# Seed of sample case i of an operation: (SAMPLE_BASE + k) * 10**6 + i * 10**3 + attempt, k = the
+# operation's index in OPS (+ 100 for f32); attempt counts draws rejected because the 50- and
+# 100-digit evaluations disagree (a decision within ~1e-45 of its threshold, or fewer than
+# ADV_MIN_DIGITS certified digits).
+SAMPLE_BASE = 9000
+
+
+class Span:
+    """Magnitude ranges of one precision: E = decimal exponent range of ordinary extremes, CUT =
+    the exponent of the smallest/largest cancellation or nearness that stays meaningful."""
+
+    def __init__(self, scalar):
+        f64 = scalar == "f64"
+        self.scalar = scalar
+        self.E = 300 if f64 else 36          # |exponent| of extreme magnitudes
+        self.NEAR = 13 if f64 else 6         # theta' = theta (1 + d), |d| down to 10^-NEAR
+        self.GAP = 700 if f64 else 85        # softmax logit gaps up to
+        self.TAIL = 7 if f64 else 3          # Gaussian |z| up to 10^TAIL
+        self.CANCEL = 16 if f64 else 7       # cancelling rewards up to 10^CANCEL
+        self.SUB = 4.9e-324 if f64 else 1.401298464324817e-45   # smallest subnormal
+
+
+def lu(rng, lo, hi):
+    """10^U(lo, hi)."""
+    return 10.0 ** rng.uniform(lo, hi)
+
+
+def sgn(rng):
+    return -1.0 if rng.random() < 0.5 else 1.0
+
+
+def finite_clip(x, S):
+    lim = 1.7976931348623157e308 if S.scalar == "f64" else 3.4028234663852886e38
+    return max(-lim, min(lim, x))
+
+
+def rand_policy(rng, S, cls, m_hi=3, d_hi=4, natural=False):
+    """(policy, theta, trajectories, gamma) of the given class. natural: for the natural-gradient
+    operations, linear-Gaussian states of one magnitude (10^U(-4, 4)) per case, since states of
+    different magnitudes make the Fisher matrix singular to any precision."""
+    fam = rng.choice(("gaussian", "linear_gaussian", "softmax")) if cls != CERTAIN else "softmax"
+    if cls == TAIL and fam == "softmax":
+        fam = "gaussian"
+    if fam == "softmax":
+        ns, na = rng.randint(1, 2), rng.randint(2, 4)
+        pol = sm(ns, na)
+        th = [rng.uniform(-2, 2) for _ in range(ns * na)]
+        if cls == CERTAIN:
+            for s_ in range(ns):
+                th[s_ * na + rng.randrange(na)] += rng.uniform(20 if S.scalar == "f64" else 10, S.GAP)
+        trajs = [[{"s": rng.randrange(ns), "a": rng.randrange(na), "r": rng.uniform(-2, 2)}
+                  for _ in range(rng.randint(1, d_hi))] for _ in range(rng.randint(1, m_hi))]
+    else:
+        pol = {"family": fam}
+        scale = lu(rng, -S.E / 3, S.E / 3) if cls == EXTREME else lu(rng, -1, 1)
+        th = [rng.uniform(-2, 2) * scale, scale * rng.uniform(0.5, 2)]
+        trajs = []
+        sscale = lu(rng, -4, 4) if natural and cls == EXTREME else 1.0
+        for _ in range(rng.randint(1, m_hi)):
+            t = []
+            for _ in range(rng.randint(1, d_hi)):
+                s_ = rng.uniform(-2, 2) * (lu(rng, -S.E / 3, S.E / 3) if cls == EXTREME and fam ==
+                                           "linear_gaussian" and not natural else sscale)
+                z = rng.gauss(0, 1)
+                if cls == TAIL and rng.random() < 0.6:
+                    z = sgn(rng) * lu(rng, 2, S.TAIL)
+                mean = th[0] * s_ if fam == "linear_gaussian" else th[0]
+                t.append({"s": s_ if fam == "linear_gaussian" else 0.0, "a": mean + z * th[1],
+                          "r": rng.uniform(-2, 2)})
+            trajs.append(t)
+    gamma = rng.choice([1.0, rng.uniform(0.5, 1.0)])
+    if cls == CANCEL:
+        B = lu(rng, 3, S.CANCEL)
+        t = trajs[rng.randrange(len(trajs))]
+        proto = dict(t[0])
+        pattern = rng.choice([[B, rng.uniform(-2, 2), -B], [-1.0, B, 1.0, -B], [B, -B * (1 - lu(rng, -S.CANCEL + 2, -3))]])
+        t[:] = [dict(proto, r=r) for r in pattern]
+        gamma = 1.0
+    if cls == EXTREME:
+        pick = rng.random()
+        if pick < 0.4:
+            gamma = lu(rng, -30, -3) if S.scalar == "f64" else lu(rng, -6, -2)
+            t = trajs[0]
+            k = rng.randint(5, 20)
+            t[:] = [dict(t[0], r=0.0) for _ in range(k)] + [dict(t[0], r=lu(rng, S.E / 2, S.E))]
+        elif pick < 0.7:
+            rs = lu(rng, -S.E, S.E)
+            for t in trajs:
+                for st in t:
+                    st["r"] *= rs
+    return pol, th, trajs, gamma
+
+
+def nudge_theta(rng, S, pol, th, cls, trajs=None):
+    """theta' near theta: relative moves 10^-NEAR .. 10^-1 (near), or a move that keeps the ratios
+    of far-tail and rare actions moderate."""
+    fam = pol["family"]
+    if fam == "softmax":
+        if cls == NEAR:
+            d = lu(rng, -S.NEAR, -3)
+            return [x + rng.gauss(0, 1) * d * max(1.0, abs(x)) for x in th]
+        return [x + rng.gauss(0, 0.3) for x in th]
+    zmax = 1.0
+    for t in trajs or []:
+        for st in t:
+            mean = th[0] * st["s"] if fam == "linear_gaussian" else th[0]
+            zmax = max(zmax, abs(st["a"] - mean) / th[1])
+    if cls == NEAR:
+        d = lu(rng, -S.NEAR, -3)
+        return [th[0] + rng.gauss(0, 1) * d * th[1], th[1] * (1 + rng.gauss(0, 1) * d)]
+    c = rng.uniform(0.01, 1.0)
+    return [th[0] + rng.gauss(0, 1) * c * th[1] / zmax, th[1] * (1 + rng.gauss(0, 1) * c / zmax ** 2)]
+
+
+def sample_input(op, rng, S):
+    """(class, input) of a random adversarial case of `op` in the ranges of S."""
+    E = S.E
+    if op == "gradient_ascent":
+        cls = rng.choice((CANCEL, EXTREME))
+        n = rng.randint(1, 4)
+        if cls == CANCEL:
+            alpha = lu(rng, -3, 3)
+            g = [sgn(rng) * lu(rng, -3, 3) for _ in range(n)]
+            th = [-alpha * x * (1 + sgn(rng) * lu(rng, -S.CANCEL + 1, -1)) for x in g]
+        else:
+            alpha = lu(rng, -E, E)
+            g = [sgn(rng) * lu(rng, -E, E) for _ in range(n)]
+            th = [finite_clip(-alpha * x * rng.uniform(-2, 2), S) if rng.random() < 0.7 else
+                  sgn(rng) * lu(rng, -E, E) for x in g]
+            g = [finite_clip(x, S) for x in g]
+        return cls, {"theta": th, "grad": g, "alpha": alpha}
+    if op == "scale_gradient":
+        n = rng.randint(1, 8)
+        e = rng.uniform(-E, E)
+        g = [sgn(rng) * 10.0 ** (e + rng.uniform(-2, 0)) for _ in range(n)]
+        if rng.random() < 0.2:
+            g[0] = S.SUB * rng.randint(1, 1000)
+        with mp.workdps(30):
+            nrm = float(mp.sqrt(mp.fsum([mpf(x) ** 2 for x in g])))
+        l2 = nrm * (1 + sgn(rng) * lu(rng, -15, -1)) if rng.random() < 0.4 else nrm * lu(rng, -5, 5)
+        return EXTREME, {"grad": g, "l2_max": finite_clip(l2, S)}
+    if op == "clip_gradient":
+        n = rng.randint(1, 6)
+        b = lu(rng, -E, E)
+        lo, hi = -b * rng.uniform(0, 2), b * rng.uniform(0.5, 2)
+        g = []
+        for _ in range(n):
+            k = rng.random()
+            if k < 0.4:
+                g.append(rng.choice((lo, hi)) * (1 + sgn(rng) * lu(rng, -15, -1)))
+            elif k < 0.6:
+                g.append(sgn(rng) * S.SUB * rng.randint(1, 10 ** 6))
+            else:
+                g.append(sgn(rng) * lu(rng, -E, E))
+        return EXTREME, {"grad": [finite_clip(x, S) for x in g], "lo": lo, "hi": hi}
+    if op == "restricted_step":
+        n = rng.randint(1, 4)
+        e = rng.uniform(-E, E)
+        g = [sgn(rng) * 10.0 ** (e + rng.uniform(-2, 0)) for _ in range(n)]
+        eps = lu(rng, -E, E) if rng.random() < 0.7 else rng.uniform(0.01, 1)
+        if rng.random() < 0.3:
+            cls = CANCEL
+            with mp.workdps(30):
+                nrm = mp.sqrt(mp.fsum([mpf(x) ** 2 for x in g]))
+                th = [float(-mp.sqrt(2 * mpf(eps)) * x / nrm * (1 + sgn(rng) * lu(rng, -S.CANCEL + 2, -1)))
+                      for x in g]
+        else:
+            cls = EXTREME
+            th = [rng.uniform(-2, 2) * lu(rng, -3, 3) for _ in range(n)]
+        return cls, {"theta": th, "grad": g, "epsilon": eps}
+    if op == "fisher":
+        n, m = rng.randint(1, 4), rng.randint(1, 5)
+        col = [lu(rng, -E / 2 - 2, E / 2 + 0.1) for _ in range(n)]
+        sc = [[rng.gauss(0, 1) * c for c in col] for _ in range(m)]
+        return EXTREME, {"scores": sc}
+    if op == "natural_update":
+        cls = rng.choice((CANCEL, EXTREME))
+        n = rng.randint(2, 3)
+        m = rng.randint(n + 1, n + 3)
+        cs = lu(rng, -E / 3, E / 3) if cls == EXTREME else 1.0
+        gs = lu(rng, -E / 3, E / 3) if cls == EXTREME else 1.0
+        sc = [[rng.uniform(-2, 2) * cs for _ in range(n)] for _ in range(m)]
+        gr = [[rng.uniform(-2, 2) * gs for _ in range(n)] for _ in range(m)]
+        if cls == CANCEL:
+            B = lu(rng, 3, S.CANCEL)
+            j = rng.randrange(n)
+            gr[0][j], gr[1][j] = B, -B * (1 + sgn(rng) * lu(rng, -S.CANCEL, -S.CANCEL / 2))
+        inp = {"theta": [rng.uniform(-2, 2) for _ in range(n)], "grads": gr, "scores": sc,
+               "epsilon": lu(rng, -3, 0)}
+        kind = rng.choice(SOLVER_KINDS)
+        if kind == "damped":
+            inp["solver"] = {"kind": "damped", "damping": lu(rng, -3, 0) * cs * cs}
+        elif kind == "pseudo_inverse":
+            inp["solver"] = {"kind": "pseudo_inverse", "rcond": 1e-10}
+        elif kind == "conjugate_gradient":
+            inp["solver"] = {"kind": "conjugate_gradient", "max_iters": 4 * n, "tol": 1e-13,
+                             "damping": rng.choice((0.0, lu(rng, -3, 0) * cs * cs))}
+        return cls, inp
+    if op in ("score", "likelihood_ratio_gradient", "restricted_update", "natural_policy_update"):
+        cls = rng.choice((CERTAIN, TAIL, CANCEL, EXTREME))
+        pol, th, trajs, gamma = rand_policy(rng, S, cls, natural=(op == "natural_policy_update"))
+        inp = {"policy": pol, "theta": th, "trajectories": trajs}
+        if op != "score":
+            inp["gamma"] = gamma
+        if op in ("restricted_update", "natural_policy_update"):
+            inp["epsilon"] = lu(rng, -4, 0)
+        if op == "natural_policy_update":
+            fs = fisher_scale(pol, th, trajs)
+            if pol["family"] == "softmax":
+                inp["solver"] = rng.choice(({"kind": "damped", "damping": lu(rng, -4, -1) * fs},
+                                            {"kind": "pseudo_inverse", "rcond": 1e-10}))
+            elif rng.random() < 0.5:
+                inp["solver"] = {"kind": "damped", "damping": lu(rng, -4, -1) * fs}
+        return cls, inp
+    if op in ("policy_kl", "surrogate_objective", "surrogate_constraint", "kl_penalty_objective",
+              "clamped_objective", "clamped_gradient"):
+        cls = rng.choice((NEAR, CERTAIN, TAIL, CANCEL, EXTREME))
+        if op in ("policy_kl", "surrogate_constraint") and cls in (TAIL, CANCEL):
+            cls = NEAR
+        pol, th, trajs, gamma = rand_policy(rng, S, cls)
+        thp = nudge_theta(rng, S, pol, th, cls, trajs)
+        if pol["family"] != "softmax" and not thp[1] > 0:
+            thp[1] = th[1]
+        if cls == EXTREME and pol["family"] != "softmax" and rng.random() < 0.5:
+            thp = [th[0] * rng.uniform(-3, 3), th[1] * lu(rng, -E / 3, E / 3)]
+        if op == "policy_kl":
+            s_ = rng.randrange(pol["n_states"]) if pol["family"] == "softmax" else \
+                rng.uniform(-2, 2) * (lu(rng, -E / 3, E / 3) if cls == EXTREME else 1.0)
+            return cls, {"policy": pol, "theta": th, "theta_prime": thp, "s": s_}
+        inp = {"policy": pol, "theta": th, "theta_prime": thp, "trajectories": trajs, "gamma": gamma}
+        if op == "kl_penalty_objective":
+            inp["beta"] = lu(rng, -3, 3)
+            if cls == CANCEL or rng.random() < 0.3:
+                try:
+                    inp["beta"] = kl_penalty_beta(f32_input(inp) if S.scalar == "f32" else inp,
+                                                  "%.3g" % lu(rng, -S.CANCEL / 2, -1))
+                except (RefError, ZeroDivisionError, ValueError, OverflowError):
+                    pass
+        if op in ("clamped_objective", "clamped_gradient"):
+            inp["epsilon"] = lu(rng, -3, -0.3) if rng.random() < 0.8 else lu(rng, 0, E)
+        return cls, inp
+    if op == "clamped_update":
+        cls = rng.choice((CERTAIN, TAIL, CANCEL, EXTREME))
+        pol, th, trajs, gamma = rand_policy(rng, S, cls, m_hi=2, d_hi=3)
+        inp = {"policy": pol, "theta": th, "trajectories": trajs, "gamma": gamma,
+               "epsilon": lu(rng, -2, -0.5), "alpha": 1.0, "k_max": rng.randint(1, 4)}
+        # alpha so that the first step moves theta by ~1e-3..1e-1 of its scale
+        try:
+            with mp.workprec(53):
+                g = evaluate("clamped_gradient", dict(inp, theta_prime=th))["grad"]
+            gn = float(max(abs(x) for x in g))
+            scale = max(abs(x) for x in th) or 1.0
+            if gn > 0:
+                inp["alpha"] = finite_clip(scale * lu(rng, -3, -1) / gn, S)
+        except (RefError, ZeroDivisionError, ValueError, OverflowError):
+            pass
+        return cls, inp
+    if op == "trust_region_update":
+        cls = rng.choice((NEAR, CERTAIN, TAIL, CANCEL, EXTREME))
+        pol, th, trajs, gamma = rand_policy(rng, S, cls, m_hi=4, d_hi=3, natural=True)
+        n = len(th)
+        while len(trajs) < n + 1:
+            trajs.append(copy_traj(trajs[rng.randrange(len(trajs))], rng))
+        inp = {"policy": pol, "theta": th, "trajectories": trajs, "gamma": gamma,
+               "epsilon": lu(rng, -S.NEAR - 5, -3) if cls == NEAR else lu(rng, -3, 0),
+               "alpha": rng.uniform(0.3, 0.8), "max_steps": rng.choice((3, 10, 30, 60))}
+        fs = fisher_scale(pol, th, trajs)
+        if pol["family"] == "softmax":
+            inp["solver"] = {"kind": "damped", "damping": lu(rng, -6, -2) * fs}
+        elif rng.random() < 0.4:
+            inp["solver"] = {"kind": "damped", "damping": lu(rng, -4, -1) * fs}
+        return cls, inp
+    if op == "kl_categorical":
+        cls = rng.choice((NEAR, CERTAIN, EXTREME))
+        n = rng.randint(2, 6)
+        if S.scalar == "f32":
+            D = 2 ** 24
+            k = [rng.randint(1, 1000) for _ in range(n)]
+            tot = sum(k)
+            p = [x * D // tot for x in k]
+            p[0] += D - sum(p)
+            q = list(p)
+            if cls == NEAR:
+                for _ in range(rng.randint(1, 3)):
+                    i, j = rng.randrange(n), rng.randrange(n)
+                    dlt = min(rng.randint(1, 64), q[j] - 1)
+                    q[i] += dlt
+                    q[j] -= dlt
+            else:
+                k2 = [rng.randint(1, 1000) for _ in range(n)]
+                q = [x * D // sum(k2) for x in k2]
+                q[0] += D - sum(q)
+            p = [x / D for x in p]
+            q = [x / D for x in q]
+            if cls != NEAR:
+                i = rng.randrange(n)
+                j = (i + 1) % n
+                v = p if rng.random() < 0.5 else q
+                v[j] += v[i]    # exact: multiples of 2^-24
+                v[i] = 2.0 ** -rng.randint(30, 149)
+                v[j] -= v[i]    # rounded to f32 below: the sum stays within 2^-30 of 1
+            return cls, {"p": p, "q": q}
+        w = [rng.uniform(0.05, 1) for _ in range(n)]
+        p = [x / sum(w) for x in w]
+        if cls == NEAR:
+            d = lu(rng, -S.NEAR, -3)
+            q = list(p)
+            for i in range(0, n - 1, 2):
+                dd = d * rng.uniform(0.1, 1) * min(p[i], p[i + 1])
+                q[i] += dd
+                q[i + 1] -= dd
+        elif cls == CERTAIN:
+            q = list(p)
+            for v in (p, q):
+                i = rng.randrange(n)
+                small = lu(rng, -15, -3)
+                for j in range(n):
+                    v[j] = (1 - small) if j == i else small / (n - 1)
+        else:
+            w2 = [rng.uniform(0.05, 1) for _ in range(n)]
+            q = [x / sum(w2) for x in w2]
+            i = rng.randrange(n)
+            j = (i + 1) % n
+            v = p if rng.random() < 0.5 else q
+            v[j] += v[i]
+            v[i] = lu(rng, -E, -10) if rng.random() < 0.8 else S.SUB * rng.randint(1, 10 ** 6)
+        return cls, {"p": p, "q": q}
+    if op == "kl_gaussian":
+        cls = rng.choice((NEAR, EXTREME))
+        if cls == NEAR:
+            sp = lu(rng, -E / 2, E / 2)
+            mu = rng.uniform(-2, 2) * sp * lu(rng, 0, 3)
+            d = lu(rng, -S.NEAR, -2)
+            sq = sp * (1 + rng.gauss(0, 1) * d) if rng.random() < 0.7 else sp
+            mq = mu + rng.gauss(0, 1) * d * sp if rng.random() < 0.7 else mu
+        else:
+            sp, sq = lu(rng, -E, E), lu(rng, -E, E)
+            mu, mq = sgn(rng) * lu(rng, -E, E), sgn(rng) * lu(rng, -E, E)
+        return cls, {"mean_p": mu, "std_p": sp, "mean_q": mq, "std_q": sq}
+    raise KeyError(op)
+
+
+def fisher_scale(pol, th, trajs):
+    """The mean diagonal entry of the Fisher matrix (53-bit evaluation), for a damping of that
+    scale; 1 when it cannot be formed."""
+    try:
+        with mp.workprec(53):
+            sc = evaluate("score", {"policy": pol, "theta": th, "trajectories": trajs})["scores"]
+            v = float(mp.fsum([x * x for s_ in sc for x in s_]) / (len(sc) * len(sc[0])))
+        return v if 0 < v < 1e300 else 1.0
+    except (RefError, ZeroDivisionError, ValueError, OverflowError):
+        return 1.0
+
+
+def copy_traj(t, rng):
+    return [dict(st, r=st["r"] * rng.uniform(0.5, 1.5)) for st in t]
+
+
+def sample_case(job):
+    """One case of the adversarial sample: job = (operation, scalar, i). Returns (case, rejected
+    draws)."""
+    op, scalar, i = job
+    k = list(OPS).index(op) + (100 if scalar == "f32" else 0)
+    S = Span(scalar)
+    b = Builder()
+    rejected = 0
+    for attempt in range(SEED_CASE):
+        seed = (SAMPLE_BASE + k) * SEED_BASE + i * SEED_CASE + attempt
+        rng = random.Random(seed)
+        cls, inp = sample_input(op, rng, S)
+        if scalar == "f32":
+            inp = f32_input(inp)
+        if has_nonfinite(inp):
+            rejected += 1
+            continue
+        cid = "%s-%s-%d" % ("advs" if scalar == "f64" else "advs32", op, i + 1)
+        try:
+            res = adversarial_eval(op, inp, scalar, cid)
+        except (ReferenceDefect, ZeroDivisionError):
+            # ZeroDivisionError: mpmath's LU finds F + damping*I singular at 50 digits (a damping
+            # below 1e-50 of F): the reference cannot resolve the case
+            rejected += 1
+            continue
+        if res["kind"] is None and min(res["digits"].values() or [CERT_CAP]) < ADV_MIN_DIGITS:
+            rejected += 1
+            continue
+        lim = ADV_MARGIN[scalar]
+        ok = res["margin"] is None or res["margin"] >= lim
+        fl = {"Adversarial"}
+        if op == "trust_region_update" and res["ls_margin"] is not None and res["ls_margin"] < lim:
+            fl.add("RoundingLevelDecision")
+        src = "adversarial: %s; seed %d" % (cls, seed)
+        comment = "Random %s adversarial sample (%s)." % (scalar, cls)
+        if res["kind"] is not None:
+            case = b._emit(cid, op, scalar, src, fl, comment, inp, kind=res["kind"])
+        else:
+            case = b._emit(cid, op, scalar, src, fl, comment, inp, raw=res["out"], out=res["out"],
+                           digits=res["digits"])
+        case["margins_ok"] = bool(ok)
+        case["min_margin"] = mpmath.nstr(res["margin"], 3) if res["margin"] is not None else None
+        return case, rejected
+    raise SystemExit("adversarial sample: no acceptable draw for %s %s %d" % (op, scalar, i))
+
+
+def build_adversarial_sample(n, jobs=1):
+    work = [(op, scalar, i) for op in OPS for scalar in ("f64", "f32") for i in range(n)]
+    if jobs > 1:
+        import multiprocessing
+        with multiprocessing.Pool(jobs) as pool:
+            results = pool.map(sample_case, work, chunksize=4)
+    else:
+        results = [sample_case(w) for w in work]
+    return [c for c, _ in results], sum(r for _, r in results)
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def build_all(regen=None):
@@ -2346,17 +3906,19 @@ def build_all(regen=None):
         build_edges(b)
         build_errors(b)
         build_more_errors(b)
+        build_adversarial(b)
     return b
 
 
-CATEGORIES = ("ref", "f32", "edge", "err", "book")
-CATEGORY_NAMES = ("f64 random", "f32", "edge", "error", "book")
+CATEGORIES = ("ref", "f32", "edge", "err", "book", "adv")
+CATEGORY_NAMES = ("f64 random", "f32", "edge", "error", "book", "adversarial")
 
 
 def report(cases, out):
     counts = {}
     for c in cases:
         cat = c["id"].split("-")[0]
+        cat = "adv" if cat.startswith("adv") else cat
         counts.setdefault(c["operation"], dict.fromkeys(CATEGORIES, 0))[cat] += 1
     out.write("%-26s" % "operation" + "".join("%11s" % n for n in CATEGORY_NAMES) + "%7s\n" % "total")
     tot = dict.fromkeys(CATEGORIES, 0)
@@ -2372,6 +3934,15 @@ def report(cases, out):
         for f in c["flags"]:
             fl[f] += 1
     out.write("flags: " + ", ".join("%s %d" % (f, fl[f]) for f in FLAGS) + "\n")
+    cls = {}
+    for c in cases:
+        if c["source"].startswith("adversarial: "):
+            k = (c["source"][len("adversarial: "):].split(";")[0], c["scalar"])
+            cls[k] = cls.get(k, 0) + 1
+    if cls:
+        out.write("adversarial classes (f64/f32): " + ", ".join(
+            "%s %d/%d" % (k, cls.get((k, "f64"), 0), cls.get((k, "f32"), 0)) for k in ADV_CLASSES)
+            + "\n")
     out.write("cases with conditioning: %d\n" % sum(1 for c in cases if "conditioning" in c))
 
 
@@ -2382,6 +3953,12 @@ def main(argv=None):
     ap.add_argument("--regen", type=int, metavar="N",
                     help="rebuild the random case of seed N (its \"source\" is \"generated: seed N\") "
                          "and print it")
+    ap.add_argument("--adversarial", type=int, metavar="N",
+                    help="write N random adversarial f64 cases and N f32 cases per operation to "
+                         "--out (the accuracy sample of tools/accuracy/adversarial_report.py) "
+                         "instead of the golden cases")
+    ap.add_argument("--jobs", type=int, default=1, metavar="J",
+                    help="worker processes for --adversarial (the output does not depend on it)")
     args = ap.parse_args(argv)
     if mpmath.__version__ != "1.3.0":
         sys.stderr.write("warning: expected mpmath 1.3.0, found %s\n" % mpmath.__version__)
@@ -2394,6 +3971,18 @@ def main(argv=None):
         return
     if not args.out:
         ap.error("--out is required (or --regen N)")
+    if args.adversarial is not None:
+        cases, rejected = build_adversarial_sample(args.adversarial, args.jobs)
+        doc = {"generator": GENERATOR, "mpmath": "1.3.0", "dps": DPS,
+               "sample": "adversarial, %d f64 and %d f32 cases per operation" % (
+                   args.adversarial, args.adversarial), "cases": cases}
+        with open(args.out, "w", encoding="utf-8", newline="\n") as f:
+            json.dump(doc, f, indent=1, ensure_ascii=True)
+            f.write("\n")
+        report(cases, sys.stderr)
+        sys.stderr.write("margins_ok: %d of %d; draws rejected (50/100-digit disagreement): %d\n"
+                         % (sum(1 for c in cases if c["margins_ok"]), len(cases), rejected))
+        return
     cases = build_all().cases
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "duplicate case ids"
