@@ -41,19 +41,25 @@ pub fn parse_value(v: &Value) -> Option<f64> {
 }
 
 /// A number, vector or matrix flattened row-major, with its shape (lengths of nested arrays).
-fn flatten(v: &Value, out: &mut Vec<f64>, shape: &mut Vec<usize>) -> bool {
+/// In an f32 case (`single`) a JSON number is read as the f32 it denotes: its shortest f32
+/// decimal (`1e-45` for the smallest subnormal 2⁻¹⁴⁹ ≈ 1.4e-45) is not that value as an f64.
+/// Decimal strings (the 40-digit references) are read as f64.
+fn flatten(v: &Value, out: &mut Vec<f64>, shape: &mut Vec<usize>, single: bool) -> bool {
     match v {
         Value::Array(items) => {
             shape.push(items.len());
             items.iter().all(|x| {
                 let mut inner = Vec::new();
-                let ok = flatten(x, out, &mut inner);
+                let ok = flatten(x, out, &mut inner, single);
                 if !inner.is_empty() {
                     shape.extend(inner);
                 }
                 ok
             })
         }
+        Value::Number(_) if single => parse_number::<f32>(v)
+            .map(|x| out.push(f64::from(x)))
+            .is_some(),
         other => parse_value(other).map(|x| out.push(x)).is_some(),
     }
 }
@@ -128,10 +134,10 @@ pub fn compare_field(
     }
     let (mut e, mut es) = (Vec::new(), Vec::new());
     let (mut g, mut gs) = (Vec::new(), Vec::new());
-    if !flatten(expected, &mut e, &mut es) {
+    if !flatten(expected, &mut e, &mut es, single) {
         return unusable(field, "expected value is not numeric");
     }
-    if !flatten(got, &mut g, &mut gs) {
+    if !flatten(got, &mut g, &mut gs, single) {
         return unusable(field, "not a number, vector or matrix of numbers");
     }
     if es != gs || e.len() != g.len() {

@@ -9,8 +9,10 @@
 //! the first-order bound on |Δy| per unit of relative perturbation of every input: a
 //! backward-stable implementation, which computes the exact y of inputs perturbed by c·ε
 //! relative, lands within c·ε·S(y) of it. The derivatives come from running the same generic
-//! code on num-dual's `Dual64` (`Dual32` for an f32 case), once per input, with the seed on
-//! that input ([`seed`]); no formula is written twice.
+//! code on num-dual's `Dual64` (`Dual32` for an f32 case), once per input, seeded with xᵢ on
+//! that input ([`seed`]), so each pass gives ∂y/∂xᵢ·xᵢ; no formula is written twice. Where a
+//! pass fails (a relative derivative that overflows), the output has no κ and the golden file
+//! gives its fields the κ = 1 tolerance.
 //!
 //! **κ per field.** For an output field y (a number, vector or matrix), normwise like the
 //! comparison: κ = maxⱼ S(yⱼ) / maxⱼ |yⱼ|, or maxⱼ S(yⱼ) when y is all zero (the comparison
@@ -55,56 +57,56 @@ const NOT_REAL: [&str; 5] = [
 ];
 
 thread_local! {
-    /// The seeding state of the current pass: (the input to seed, inputs read so far, the
-    /// seeded input's value).
-    static CURSOR: Cell<(Option<usize>, usize, f64)> = const { Cell::new((None, 0, 0.0)) };
+    /// The seeding state of the current pass: (the input to seed, inputs read so far).
+    static CURSOR: Cell<(Option<usize>, usize)> = const { Cell::new((None, 0)) };
 }
 
-/// Called by a dual's decimal parser for every real input read, in reading order: 1 for the
-/// seeded input (its value is remembered), 0 for every other.
+/// Called by a dual's decimal parser for every real input read, in reading order: the
+/// derivative seed, xᵢ itself for the seeded input and 0 for every other. Seeding with xᵢ
+/// rather than 1 makes a pass compute ∂y/∂xᵢ·xᵢ (the derivative along x(1 + t)) directly, of
+/// the size of y: ∂y/∂xᵢ alone overflows for inputs near 1e-300 whose products stay finite.
 pub fn seed(value: f64) -> f64 {
     CURSOR.with(|c| {
-        let (target, count, seeded) = c.get();
-        let hit = target == Some(count);
-        c.set((target, count + 1, if hit { value } else { seeded }));
-        if hit { 1.0 } else { 0.0 }
+        let (target, count) = c.get();
+        c.set((target, count + 1));
+        if target == Some(count) { value } else { 0.0 }
     })
 }
 
 /// Runs one dual pass seeded on input `target` (`None`: count the inputs); returns the output
-/// (derivatives in place of values), the number of inputs read and the seeded input's value.
+/// (relative derivatives ∂y/∂xᵢ·xᵢ in place of values) and the number of inputs read.
 fn pass<D: JsonScalar>(
     op: Operation,
     input: &Value,
     id: &str,
     options: &RunOptions,
     target: Option<usize>,
-) -> Result<(Outcome, usize, f64), DocError> {
-    CURSOR.with(|c| c.set((target, 0, 0.0)));
+) -> Result<(Outcome, usize), DocError> {
+    CURSOR.with(|c| c.set((target, 0)));
     let mut fields = Fields::new(input, "input", id)?;
     let outcome = ops::run::<D>(op, &mut fields, options);
-    let (_, count, seeded) = CURSOR.with(|c| c.replace((None, 0, 0.0)));
-    Ok((outcome?, count, seeded))
+    let (_, count) = CURSOR.with(|c| c.replace((None, 0)));
+    Ok((outcome?, count))
 }
 
-/// Adds |d|·|x| to every numeric leaf of `acc` from the matching leaf `d` of a pass's output.
-fn accumulate(acc: &mut Value, d: &Value, x: f64) {
+/// Adds |d| to every numeric leaf of `acc` from the matching leaf `d` of a pass's output.
+fn accumulate(acc: &mut Value, d: &Value) {
     match (acc, d) {
         (Value::Array(a), Value::Array(b)) => {
             for (a, b) in a.iter_mut().zip(b) {
-                accumulate(a, b, x);
+                accumulate(a, b);
             }
         }
         (Value::Object(a), Value::Object(b)) => {
             for (k, a) in a.iter_mut() {
                 if let Some(b) = b.get(k) {
-                    accumulate(a, b, x);
+                    accumulate(a, b);
                 }
             }
         }
         (a, b) => {
             if let (Some(s), Some(d)) = (parse_value(a), parse_value(b)) {
-                *a = json!(s + (d * x).abs());
+                *a = json!(s + d.abs());
             }
         }
     }
@@ -129,13 +131,13 @@ fn sensitivities<D: JsonScalar>(
     id: &str,
     options: &RunOptions,
 ) -> Result<Option<Value>, DocError> {
-    let (first, count, _) = pass::<D>(op, input, id, options, None)?;
+    let (first, count) = pass::<D>(op, input, id, options, None)?;
     let Ok(first) = first else { return Ok(None) };
     let mut acc = zeroed(&first);
     for i in 0..count {
-        let (out, _, x) = pass::<D>(op, input, id, options, Some(i))?;
+        let (out, _) = pass::<D>(op, input, id, options, Some(i))?;
         let Ok(out) = out else { return Ok(None) };
-        accumulate(&mut acc, &out, x);
+        accumulate(&mut acc, &out);
     }
     Ok(Some(acc))
 }
@@ -222,6 +224,50 @@ impl Certified {
             "margin": self.margin, "bound": self.bound,
         })
     }
+}
+
+/// The trust region's f(θ, θ′) and g(θ, θ′) at the last candidate also depend on θ′ as a
+/// rounded vector: every implementation evaluates the policy at a floating-point θ′, which is
+/// ε|θ′| from the exact θ + αᵏ(θ_nat − θ), while the input passes see only the tiny αᵏ-scaled
+/// dependence (g at a candidate 10⁻¹⁶ from θ moved by 10⁻⁶ relative). So S(f_theta_prime) and
+/// S(g_theta_prime) add the sensitivity of `surrogate_objective` / `surrogate_constraint` at
+/// that θ′, with θ′ as an input.
+fn add_candidate_rounding(
+    scalar: &str,
+    input: &Value,
+    id: &str,
+    output: &Map<String, Value>,
+    sens: &mut Value,
+) -> Result<(), DocError> {
+    let Some(candidate) = output.get("last_candidate") else {
+        return Ok(());
+    };
+    for (field, op) in [
+        ("f_theta_prime", Operation::SurrogateObjective),
+        ("g_theta_prime", Operation::SurrogateConstraint),
+    ] {
+        if output.get(field).is_none_or(Value::is_null) {
+            continue;
+        }
+        let aux = json!({
+            "policy": input["policy"], "theta": input["theta"], "theta_prime": candidate,
+            "trajectories": input["trajectories"], "gamma": input["gamma"],
+        });
+        let options = RunOptions::default();
+        let extra = if scalar == "f32" {
+            sensitivities::<Dual32>(op, &aux, id, &options)?
+        } else {
+            sensitivities::<Dual64>(op, &aux, id, &options)?
+        };
+        let (Some(extra), Some(s)) = (
+            extra.and_then(|e| e.get("value").and_then(parse_value)),
+            sens.get(field).and_then(parse_value),
+        ) else {
+            continue;
+        };
+        sens[field] = json!(s + extra);
+    }
+    Ok(())
 }
 
 /// The 2-norm condition number of the matrix a natural-gradient solve used, from the output's
@@ -340,9 +386,12 @@ pub fn certify(
     } else {
         sensitivities::<Dual64>(op, input, id, &options)?
     };
-    let Some(sens) = sens else {
+    let Some(mut sens) = sens else {
         return Ok(Certificate::default());
     };
+    if kappa && op == Operation::TrustRegionUpdate {
+        add_candidate_rounding(scalar, input, id, output, &mut sens)?;
+    }
     let eps = epsilon(scalar);
     let sens_decisions = sens
         .get("decisions")

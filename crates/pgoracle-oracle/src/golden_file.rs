@@ -103,7 +103,8 @@ pub struct GoldenTest {
     /// The independent reference value of every expected field, as decimal strings (valid tests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<Map<String, Value>>,
-    /// pgoracle's normwise relative error against the reference, per numeric field.
+    /// Per numeric field, the normwise difference between the reference and pgoracle's value,
+    /// relative to pgoracle's (the reference judged as `check` judges a candidate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_error: Option<Map<String, Value>>,
     /// Per real field, the number of significant digits the reference certifies: those on
@@ -114,6 +115,11 @@ pub struct GoldenTest {
     /// candidate may take either branch of each (flag `IndeterminateDecision`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indeterminate: Option<Vec<Value>>,
+    /// Set when the reference took another branch of an indeterminate line-search decision
+    /// (`{ steps, accepted, rel }`): `reference_error` is then measured against pgoracle's
+    /// result on the reference's branch, whose per-field tolerance is `rel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_branch: Option<Value>,
 }
 
 /// A test's tolerance: field f agrees when max_i |got_i − expected_i| ≤ `rel[f]`·max_i

@@ -143,7 +143,9 @@ pub fn eval_certified(
                     conditioning::solved_matrix_conditioning(input_value, &output)
                 },
             )?;
-            output.remove("decisions");
+            for key in ops::INTERNAL_FIELDS {
+                output.remove(key);
+            }
             let indeterminate = certificate.indeterminate();
             if !indeterminate.is_empty() {
                 output.insert("indeterminate".into(), Value::Array(indeterminate));

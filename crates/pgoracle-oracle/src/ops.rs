@@ -30,6 +30,9 @@ pub const DEFAULT_MAX_STEPS: usize = 100;
 /// A computed output object, or the numerical error the inputs lead to.
 pub type Outcome = Result<Value, PgError>;
 
+/// Output fields of [`run`] for the certification only, never in an interface output.
+pub const INTERNAL_FIELDS: [&str; 2] = ["decisions", "last_candidate"];
+
 /// How [`run`] decides where the book leaves a choice to the caller.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunOptions {
@@ -43,9 +46,10 @@ pub struct RunOptions {
 
 /// Runs operation `op` on the input object `f` in precision `T`: one arm per [`Operation`].
 ///
-/// An output with discrete decisions (the trust region's line search) carries them in an
-/// internal field `decisions` (`{ decision, at, margin, terms }` each), which
-/// [`crate::eval_case_with`] turns into `indeterminate` and removes.
+/// An output with discrete decisions (the trust region's line search, the clamps) carries them
+/// in an internal field `decisions` (`{ decision, at, margin, holds, terms }` each), and the
+/// trust region its last candidate θ′ in `last_candidate`; [`crate::eval_case_with`] turns
+/// them into `indeterminate` and κ and removes them ([`INTERNAL_FIELDS`]).
 pub fn run<T: JsonScalar>(
     op: Operation,
     f: &mut Fields,
@@ -336,6 +340,7 @@ fn trust_region_output<T: JsonScalar>(step: &TrustRegionStep<T>) -> Value {
         }
     }
     out.insert("decisions".into(), decisions(&step.decisions));
+    out.insert("last_candidate".into(), vector(outcome.theta()));
     Value::Object(out)
 }
 

@@ -2,6 +2,7 @@
 
 use nalgebra::DVector;
 
+use crate::compensated::power_of_two_near;
 use crate::error::{PgError, Result};
 use crate::likelihood_ratio::likelihood_ratio_gradient;
 use crate::policy::Policy;
@@ -42,7 +43,11 @@ pub fn restricted_step<T: Scalar>(
     check_len(grad, theta.len(), "grad")?;
     check_vector(grad, "grad")?;
     check_positive(epsilon, "epsilon")?;
-    let norm = stable_norm(grad);
+    // u = ĝ/‖ĝ‖ with ĝ = g/2^k, 2^k near ‖g‖∞: the scaling is exact, and ‖ĝ‖ is never subnormal
+    // (g = [1e-320, −3e-320] has a subnormal ‖g‖ with ~11 bits: θ′ was 4e-5 off).
+    let scale = power_of_two_near(grad.amax());
+    let scaled = grad / scale;
+    let norm = stable_norm(&scaled);
     if norm == T::zero() {
         return Err(PgError::ZeroGradient {
             field: "grad".into(),
@@ -50,7 +55,7 @@ pub fn restricted_step<T: Scalar>(
     }
     let length = step_length(epsilon);
     finite_result(
-        grad.zip_map(theta, |g, t| (g / norm).mul_add(length, t)),
+        scaled.zip_map(theta, |g, t| (g / norm).mul_add(length, t)),
         "theta",
     )
 }

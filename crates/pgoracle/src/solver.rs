@@ -278,8 +278,10 @@ fn solve_exact<T: Scalar>(
     if u.iter().all(|x| x.is_finite()) {
         Ok(u)
     } else {
-        Err(PgError::SingularFisher {
-            reason: "the direct solve produced a non-finite direction".into(),
+        // F passed the rank test, so u is defined; it overflows only because the exact u is
+        // beyond the largest float (scores 1e-150 with gradients 1e150: u = 1e450).
+        Err(PgError::NonFiniteResult {
+            field: "direction".into(),
         })
     }
 }
