@@ -11,8 +11,10 @@
 //! relative, lands within c·ε·S(y) of it. The derivatives come from running the same generic
 //! code on num-dual's `Dual64` (`Dual32` for an f32 case), once per input, seeded with xᵢ on
 //! that input ([`seed`]), so each pass gives ∂y/∂xᵢ·xᵢ; no formula is written twice. Where a
-//! pass fails (a relative derivative that overflows), the output has no κ and the golden file
-//! gives its fields the κ = 1 tolerance.
+//! pass fails, or a derivative overflows in the dual arithmetic (num-dual's quotient rule
+//! squares the divisor; the core divides by powers of two as products with their reciprocals to
+//! avoid it), the field has no κ and the golden file gives it the κ = 1 tolerance, and a
+//! decision whose terms' sensitivity is unknown is listed as indeterminate.
 //!
 //! **κ per field.** For an output field y (a number, vector or matrix), normwise like the
 //! comparison: κ = maxⱼ S(yⱼ) / maxⱼ |yⱼ|, or maxⱼ S(yⱼ) when y is all zero (the comparison
@@ -106,11 +108,19 @@ fn accumulate(acc: &mut Value, d: &Value) {
         }
         (a, b) => {
             if let (Some(s), Some(d)) = (parse_value(a), parse_value(b)) {
-                *a = json!(s + d.abs());
+                *a = if d.is_finite() && s.is_finite() {
+                    json!(s + d.abs())
+                } else {
+                    // A derivative that overflowed in the dual arithmetic: S is not known.
+                    json!(UNAVAILABLE)
+                };
             }
         }
     }
 }
+
+/// The mark of a sensitivity the dual passes could not compute (a non-finite derivative).
+const UNAVAILABLE: &str = "Infinity";
 
 /// A zeroed copy of an output (every number 0), the accumulator of [`sensitivities`].
 fn zeroed(v: &Value) -> Value {
@@ -159,6 +169,13 @@ fn max_abs(v: &Value) -> f64 {
         .fold(0.0f64, |m, x| m.max(x.abs()))
 }
 
+/// The largest |x| over a field's numbers, non-finite ones included.
+fn max_abs_all(v: &Value) -> f64 {
+    let mut xs = Vec::new();
+    numbers(v, &mut xs);
+    xs.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+}
+
 /// The fields downstream of a natural-gradient solve, whose κ adds the solved matrix's.
 const SOLVED: [&str; 5] = [
     "direction",
@@ -186,6 +203,10 @@ pub fn field_conditioning(
             continue;
         }
         let Some(s) = sens.get(field) else { continue };
+        if !max_abs_all(s).is_finite() {
+            // No κ for this field: the golden file gives it the κ = 1 tolerance.
+            continue;
+        }
         let scale = max_abs(value);
         let mut k = max_abs(s) / if scale > 0.0 { scale } else { 1.0 };
         if solves && SOLVED.contains(&field.as_str()) {
@@ -224,6 +245,40 @@ impl Certified {
             "margin": self.margin, "bound": self.bound,
         })
     }
+}
+
+/// The operations whose `grad` output is a computed mean (of gradients or of score × return
+/// terms) that the step then divides by: ZeroGradient when it is exactly 0.
+const ZERO_GRADIENT_OPS: [Operation; 4] = [
+    Operation::NaturalUpdate,
+    Operation::NaturalPolicyUpdate,
+    Operation::RestrictedUpdate,
+    Operation::TrustRegionUpdate,
+];
+
+/// The test "g = 0" (`ZeroGradient`) as a decision: margin maxⱼ |gⱼ|, bound 16ε·maxⱼ S(gⱼ). A
+/// gradient that is a cancelling sum ([1e16, 1, −1e16] / 3) is 0 in a correct implementation
+/// that sums in another order, so a candidate's `ZeroGradient` is then the other branch. Only
+/// with κ (the sensitivity passes), so `eval` reports it under `--conditioning`, and the golden
+/// files always.
+fn zero_gradient(
+    op: Operation,
+    output: &Map<String, Value>,
+    sens: &Value,
+    eps: f64,
+) -> Option<Certified> {
+    if !ZERO_GRADIENT_OPS.contains(&op) {
+        return None;
+    }
+    let margin = max_abs(output.get("grad")?);
+    let bound = C * eps * max_abs_all(sens.get("grad")?);
+    (margin <= bound).then(|| Certified {
+        decision: "zero_gradient".into(),
+        at: 0,
+        margin,
+        bound,
+        holds: true,
+    })
 }
 
 /// The trust region's f(θ, θ′) and g(θ, θ′) at the last candidate also depend on θ′ as a
@@ -399,6 +454,9 @@ pub fn certify(
         .cloned()
         .unwrap_or_default();
     let mut certified = Vec::new();
+    if kappa {
+        certified.extend(zero_gradient(op, output, &sens, eps));
+    }
     for (d, s) in decisions.iter().zip(&sens_decisions) {
         let mut terms = Vec::new();
         numbers(&s["terms"], &mut terms);

@@ -158,7 +158,10 @@ pub(crate) fn scaled_fisher<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DV
     let mut scales = DVector::from_fn(n, |j, _| power_of_two_near(g.column(j).amax()));
     let m_t = lit::<T>(m as f64);
     if n <= SMALL_FISHER {
-        let columns: Vec<DVector<T>> = (0..n).map(|j| g.column(j) / scales[j]).collect();
+        // × 1/σⱼ, the same float as ÷ σⱼ (a power of two), with a finite dual derivative.
+        let columns: Vec<DVector<T>> = (0..n)
+            .map(|j| g.column(j) * (T::one() / scales[j]))
+            .collect();
         for j in 0..n {
             for i in j..n {
                 f[(i, j)] = dot2(&columns[i], &columns[j]) / m_t;

@@ -155,8 +155,11 @@ pub(crate) fn natural_step<T: Scalar>(
     }
     let (s, t) = (power_of_two_near(s_max), power_of_two_near(t_max));
     // Off the other vector's support an entry is 0 (û there may overflow: 0·∞ would be NaN).
-    let g_hat = grad.zip_map(direction, |x, y| if y == zero { zero } else { x / s });
-    let u_hat = direction.zip_map(grad, |x, y| if y == zero { zero } else { x / t });
+    // × 1/s and × 1/t: the same floats as ÷ s, ÷ t (powers of two), with finite dual
+    // derivatives (num-dual's quotient rule squares the divisor).
+    let (s_inv, t_inv) = (T::one() / s, T::one() / t);
+    let g_hat = grad.zip_map(direction, |x, y| if y == zero { zero } else { x * s_inv });
+    let u_hat = direction.zip_map(grad, |x, y| if y == zero { zero } else { x * t_inv });
     let dot = dot2(&g_hat, &u_hat);
     let abs_dot = g_hat.abs().dot(&u_hat.abs());
     let n = lit::<T>(grad.len() as f64);
@@ -203,7 +206,7 @@ pub(crate) fn natural_step<T: Scalar>(
     // then Δᵢ = (uᵢ·factor)/t.
     finite_result(
         direction.zip_map(theta, |u, th| {
-            let scaled = u / t;
+            let scaled = u * t_inv;
             if scaled.is_finite() {
                 scaled.mul_add(factor, th)
             } else {

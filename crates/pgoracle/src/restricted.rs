@@ -46,7 +46,8 @@ pub fn restricted_step<T: Scalar>(
     // u = ĝ/‖ĝ‖ with ĝ = g/2^k, 2^k near ‖g‖∞: the scaling is exact, and ‖ĝ‖ is never subnormal
     // (g = [1e-320, −3e-320] has a subnormal ‖g‖ with ~11 bits: θ′ was 4e-5 off).
     let scale = power_of_two_near(grad.amax());
-    let scaled = grad / scale;
+    // × 1/2^k, the same float as ÷ 2^k, with a finite dual derivative (see `stable_norm`).
+    let scaled = grad * (T::one() / scale);
     let norm = stable_norm(&scaled);
     if norm == T::zero() {
         return Err(PgError::ZeroGradient {

@@ -145,15 +145,20 @@ pub fn check_discount<T: Scalar>(gamma: T) -> Result<()> {
     }
 }
 
-/// Euclidean norm ‖v‖₂ computed without overflow or underflow: the entries are divided by
-/// max |vᵢ| before squaring (the scaling of LAPACK's `dnrm2`). Exact 0 for the zero vector.
+/// Euclidean norm ‖v‖₂ computed without overflow or underflow: the entries are scaled by a
+/// power of two near max |vᵢ| before squaring (the scaling of LAPACK's `dnrm2`, made exact).
+/// Exact 0 for the zero vector. The scaling multiplies by the power of two's reciprocal, which
+/// is the same float as dividing, but keeps a dual number's derivative finite: num-dual forms
+/// x/s's derivative with s², which overflows for |s| > 1e154.
 pub fn stable_norm<T: Scalar>(v: &DVector<T>) -> T {
-    let scale = v.iter().fold(T::zero(), |m, x| m.max(x.abs()));
-    if scale == T::zero() {
+    let max = v.iter().fold(T::zero(), |m, x| m.max(x.abs()));
+    if max == T::zero() {
         return T::zero();
     }
+    let scale = crate::compensated::power_of_two_near(max);
+    let inverse = T::one() / scale;
     let sum = v.iter().fold(T::zero(), |acc, x| {
-        let y = *x / scale;
+        let y = *x * inverse;
         acc + y * y
     });
     scale * sum.sqrt()

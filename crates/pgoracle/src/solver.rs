@@ -263,7 +263,9 @@ fn solve_exact<T: Scalar>(
         });
     }
     let t = power_of_two_near(g.amax());
-    let h = DVector::from_fn(n, |j, _| (g[j] / t) / scales[j]);
+    // × reciprocals of powers of two: exact, and finite dual derivatives (see `stable_norm`).
+    let t_inv = T::one() / t;
+    let h = DVector::from_fn(n, |j, _| (g[j] * t_inv) * (T::one() / scales[j]));
     let v = match cholesky_solve(f_hat.clone(), &h) {
         Some(v) => v,
         None => f_hat
@@ -363,7 +365,7 @@ fn solve_cg<T: Scalar>(
         g_mat /= s;
     }
     let t = power_of_two_near(g.amax());
-    let g_hat = g / t;
+    let g_hat = g * (T::one() / t);
     let damping = params.damping / s / s;
     let target = params.tol * stable_norm(&g_hat);
     let mut u = DVector::zeros(g.len());
