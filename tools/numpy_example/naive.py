@@ -11,11 +11,11 @@ throughout, f64 cases in float64.
 
 "Naive" means the plain vectorised formulas a typical NumPy user writes: np.sum / np.mean / @,
 np.linalg.solve / eigh / matrix_rank, a textbook conjugate gradient, cumsum for the rewards-to-go,
-gamma ** k for the discounts; no compensated summation, no fma, no extra precision. The one
-scaling: ||g|| is BLAS nrm2's m * ||g / m|| with m = max |g_i| (`nrm2` below), as every BLAS and
-LAPACK computes a 2-norm. An unscaled sqrt(g.g) returns 0 or inf where ||g|| is representable
-(the golden `Underflow` cases edge-restricted_step-1/2, edge-scale_gradient-7/8): that is not a
-rounding error any condition number covers, so a careful user does not write it.
+powers of gamma for the discounts; no compensated summation, no fma, no extra precision, and every
+sum in its natural order. Scaling by a power of two (np.frexp / np.ldexp, exact) is used where an
+intermediate would leave the range while the result does not (forms 8-12): an overflow to inf or
+an underflow to 0 is not a rounding error any condition number covers, so a careful user, like
+every BLAS and LAPACK routine, scales instead.
 
 "Backward stable" means that where the most obvious formula is not backward stable in the inputs,
 the standard stable library form a careful user would write is used instead. Every such place:
@@ -26,34 +26,76 @@ the standard stable library form a careful user would write is used instead. Eve
    m = max x, and a ratio pi(theta')/pi(theta) is exp(log pi(theta') - log pi(theta)). Why: a
    density of an action 40 sigma from the mean underflows to 0 (0/0 = NaN), and exp(theta) of a
    large logit overflows, while the ratio is an ordinary number. The ratio at theta' = theta is
-   exactly 1.
+   exactly 1 (the Gaussian log-ratio: form 11).
 2. Softmax score e_a - p. The entry for the taken action, 1 - p_a, is computed as sum_{b != a} p_b.
    Why: for a near-certain action (p_a = 1 - 4e-18) 1 - p_a rounds to 0, which no nearby theta
    explains; the sum of the other probabilities is accurate.
 3. Softmax KL, policy_kl and the surrogate constraint: from d = theta' - theta and p = softmax(theta),
-   KL(p || p') = log sum_b p_b exp(d_b - c) with c = sum_b p_b d_b, evaluated as
-   log1p(sum_b p_b expm1(d_b - c)). Why: sum p (log p - log p') subtracts two log-probabilities of
-   size ~1 to get a KL that can be 1e-30; the shift by c makes the exponents small, and log1p/expm1
-   keep their small differences instead of rounding 1 + x.
-4. Gaussian KL (policy_kl, surrogate constraint, kl_gaussian): log(s'/s) + ((s - s')(s + s') +
-   (m - m')^2) / (2 s'^2), the closed form log(s'/s) + (s^2 + dm^2)/(2 s'^2) - 1/2 with the -1/2
-   folded into the fraction. Why: for s' close to s the closed form's terms are ~1 while the KL is
-   ~(s'/s - 1)^2; log of the ratio (not log s' - log s) and the factored s^2 - s'^2 keep each term
-   accurate so only the inherent cancellation of log(s'/s) against (s^2 - s'^2)/(2 s'^2) is left.
+   KL(p || p') = log sum_b p_b exp(e_b) with e = d - c, c = sum_b p_b d_b, evaluated as
+   log1p(sum_b p_b phi(e_b)), phi(e) = e^e - 1 - e >= 0 by its Taylor series e^2/2! + e^3/3! + ...
+   for |e| < 1/16 and expm1(e) - e above. Why: sum p (log p - log p') subtracts log-probabilities
+   of size ~1 to get a KL that can be 1e-30; the shift by c makes the exponents small, and since
+   sum p e = 0 exactly, dropping it leaves a sum of non-negative terms: with expm1(e) its rounding
+   (eps |c|) would stand in for a KL of size e^2 (adv-trust_region_update-2, KL 1.4e-16).
+4. Gaussian KL (policy_kl, surrogate constraint, kl_gaussian): with t = (s - s')/s' and
+   z = (m - m')/s', KL = t^2/2 + (t - log1p t) + z^2/2, t - log1p t by its series t^2/2 - t^3/3 + ...
+   for |t| < 1/16; for s < s'/2, (x^2 - 1)/2 - log x + z^2/2 with x = s/s' and log x as log s -
+   log s' when x is not a normal number. Why: the closed form log(s'/s) + (s^2 + dm^2)/(2 s'^2) -
+   1/2 has terms ~1 (log(s'/s) rounded to eps) around a KL of ~t^2 that can be 1e-26
+   (adv-policy_kl-11, adv-surrogate_constraint-1, adv-trust_region_update-9..12); s - s' is
+   exact there, so every term is accurate. z is (m - m')/s' (form 9), so m - m' = 2e308 and
+   s'^2 = 1e400 are never formed.
 5. kl_categorical: p log(p/q) per term, or p (log p - log q) where p/q is not a normal number.
    Why: with a subnormal q (or p/q near the range's ends) the ratio overflows or underflows though
    the term is ordinary; p (log p - log q) has an absolute error of at most ~u (p |log p| <= 1/e).
    0 log(0/q) = 0 is taken as 0.
-6. Gaussian score d(log pi)/d(sigma) = (z^2 - 1)/sigma with z = (a - mu)/sigma (not
-   ((a - mu)^2 - sigma^2)/sigma^3, whose sigma^3 and squares overflow or underflow for large or
-   small sigma); d/d(mu) = z/sigma. Both are the same operations count and equally naive otherwise.
+6. Gaussian score: d/d(mu) = q = z/sigma (times s for the linear Gaussian), d/d(sigma) =
+   z q - 1/sigma with z = (a - mu)/sigma. Why: the book's ((a - mu)^2 - sigma^2)/sigma^3, and even
+   (z^2 - 1)/sigma, square a number that overflows (z = 2e154, adv-score-5 and 3e19 in f32,
+   adv-score-14) though the score is representable; same operation count.
 7. kl_penalty_objective = surrogate objective - beta * surrogate constraint, each as above; the
    final difference can cancel (inherent).
+8. Norms and unit vectors as BLAS nrm2 scales them: v = g / max|g_i|, ||g|| = max|g_i| ||v||.
+   restricted_step / restricted_update take theta + sqrt(2 eps) v/||v||, scale_gradient returns g
+   when L/max|g_i| >= ||v|| and L v/||v|| otherwise, and sqrt(2 eps) is 2 sqrt(eps/2) for eps >= 1
+   (the same rounded value). Why: g.g, 2 eps and L/||g|| overflow or underflow (eps = 1e308,
+   ||g|| = 2e300, the scale factor 5.8e-601 of adv-scale_gradient-8) where the step is ordinary.
+9. Sums and differences that overflow are halved: where theta + alpha g (gradient_ascent) or
+   (m - m')/s' is not finite, it is 2 (theta/2 + alpha (g/2)) or 2 ((m/2 - m'/2)/s'). Why:
+   -1e308 + 2 * 1e308 overflows in alpha g though the result is 1e308; halving huge numbers is
+   exact, and a result beyond the range still overflows.
+10. Fisher matrix and natural step scaled by powers of two. fisher: each column of S by 2^-e_j
+    (e_j the exponent of its largest entry), F_ij = 2^(e_i + e_j) (S~^T S~/m)_ij. The solve: S =
+    2^es S~ and g = 2^et g~, F~ u~ = g~ (damping times 4^-es), u = 2^(et - 2es) u~, theta' =
+    theta + 2^-es sqrt(2 eps) u~/sqrt(g~.u~); a scalar scale, so the CG iterates, the rank test
+    and the rcond cut are those of the unscaled problem. Means of rows (the mean gradient) are
+    2^e mean(X / 2^e). Why: squares of scores 1.3e154 overflow (adv-fisher-1); scores 1e-160 give
+    a subnormal F (adv-natural_update-1), 1e135 overflow p'Fp and 1e-100 underflow it in CG
+    (adv-natural_update-2, adv-natural_policy_update-6); the scaled problem has the same solution.
+11. Gaussian likelihood ratio: log w = -(z' - z)(z' + z)/2 - log(sigma'/sigma) with
+    z' - z = (z (sigma - sigma') + (mu - mu'))/sigma', mu - mu' = (theta_1 - theta'_1) (times s),
+    and log(sigma'/sigma) as log1p((sigma' - sigma)/sigma) near 1. Why: 1.2e6 sigma out, z'^2/2
+    and z^2/2 are 7.6e11 and their difference keeps 4 digits (adv-clamped_*-1 clamped the wrong
+    way); z' - z formed from the parameter differences does not cancel.
+12. Discounted rewards r_k gamma^j (j = k - 1) as (r_k gamma^ceil(j/2)) gamma^floor(j/2), in the
+    returns, the rewards-to-go and the discounted KLs. Why: gamma^j alone underflows (1e-29^12 =
+    1e-348, adv-likelihood_ratio_gradient-3) while r_k gamma^j = 1e-48 is ordinary; each partial
+    product lies between the two.
 
-Everything else is the plain formula: gradient_ascent theta + alpha g; scale_gradient
-min(L/||g||, 1) g; restricted steps theta + sqrt(2 eps/(g.g)) g; F = S^T S / m; g = mean(grads);
-the natural step theta + u sqrt(2 eps / g.u); returns sum r_k gamma^(k-1); rewards-to-go by a
-reversed cumsum; means by np.mean.
+Everything else is the plain formula: g = mean(grads); the natural step theta + u sqrt(2 eps / g.u)
+(scaled, form 10); returns sum r_k gamma^(k-1) by np.sum; rewards-to-go by a reversed cumsum;
+means by np.mean.
+
+Known disagreements (4 golden cases; findings against pgoracle, not fixed here): adv-natural_update-3
+and -10 average gradients [1e16, 1, -1e16] (f32: 1e8): fl(1e16 + 1) = 1e16 (a tie, to even), so the
+mean is 0 and the result is ZeroGradient. 0 is the exact mean of inputs perturbed by 1e-16
+relative (1e16 -> 1e16 - 1), so a backward-stable code may return it; pgoracle's own rounding bound
+for g_1 = 1/3 is 16 eps S(g_1) = 16 eps (2e16 + 1)/3 = 23.7 (f32: 127), yet the "g = 0" test is not
+an indeterminate decision. adv-restricted_update-2 and -8 have R = 1e16 + 1 - 1e16 (f32: 1e8): the
+same rounding gives R = 0 and ZeroGradient; and theta's kappa (0.88) misses that theta depends on
+sign(R), which is within 16 eps S(R) = 71 (f32: 381) of flipping. Summing in decreasing magnitude
+would pass all four (tried), but only by luck of order: adv-restricted_update-1 (R = -1 + 1e16 + 1
+- 1e16 = 0, expecting ZeroGradient) passes with np.sum's order and fails with Horner's (R = -1).
 
 Errors: the kinds of the interface are produced by explicit tests (NonFiniteInput, InvalidParameter,
 DimensionMismatch, EmptyInput, ZeroGradient, ZeroProbability, NonPositiveCurvature, NoConvergence);
@@ -71,6 +113,88 @@ import sys
 import numpy as np
 
 NONFINITE = {"NaN": np.nan, "Infinity": np.inf, "-Infinity": -np.inf}
+
+
+# ----------------------------------------------------------------------------------------------
+# Scaling and series helpers (forms 3, 4, 8-12 of the docstring); scaling is by powers of two only
+# ----------------------------------------------------------------------------------------------
+
+
+def exponent(m):
+    """e with m = f 2^e, 1/2 <= |f| < 1 (0 for m = 0): scaling by 2^-e is exact."""
+    return np.frexp(m)[1]
+
+
+def mean_rows(X):
+    """np.mean(X, axis=0) of X / 2^e, times 2^e (e = exponent of max |X|): the sum cannot overflow."""
+    e = exponent(np.max(np.abs(X)))
+    return np.ldexp(np.mean(np.ldexp(X, -e), axis=0), e)
+
+
+def unit(g):
+    """g / ||g|| as BLAS nrm2 scales it: v = g / max|g_i|, then v / sqrt(v.v) (g != 0)."""
+    v = g / np.max(np.abs(g))
+    return v / np.sqrt(v @ v)
+
+
+def sqrt2x(x):
+    """sqrt(2 x) for x > 0, as 2 sqrt(x / 2) when 2 x could overflow (the same rounded value)."""
+    return np.sqrt(2 * x) if x < 1 else 2 * np.sqrt(x / 2)
+
+
+def halving(fn, *args):
+    """fn(*args) for a linear fn (x + y, x - y, x + a y); where that overflows, 2 fn(*args / 2):
+    the halves are exact (the entries are huge there), and only a result that is itself beyond
+    the range overflows again."""
+    r = fn(*args)
+    if np.all(np.isfinite(r)):
+        return r
+    return np.where(np.isfinite(r), r, 2 * fn(*[a / 2 for a in args]))
+
+
+def log_ratio(a, b):
+    """log(a / b) for a, b > 0: log1p((a - b) / b) near 1 (a - b exact there), log(a / b) when
+    the ratio is a normal number, log a - log b otherwise (a / b over- or underflows)."""
+    r = a / b
+    if 0.5 <= r <= 2:
+        return np.log1p((a - b) / b)
+    if np.isfinite(r) and r >= np.finfo(type(r)).tiny:
+        return np.log(r)
+    return np.log(a) - np.log(b)
+
+
+def taylor(x, coeffs):
+    """sum_k coeffs[k] x^(k+2) by Horner (the series' leading power is x^2)."""
+    acc = np.zeros_like(x)
+    for c in coeffs[::-1]:
+        acc = acc * x + c
+    return acc * x * x
+
+
+SERIES_CUT = 1 / 16       # |x| below which the series replace a cancelling library difference
+N_TERMS = 18              # the first omitted term is below (1/16)^18 = 2^-72 of the leading one
+
+
+def t_minus_log1p(t):
+    """h(t) = t - log1p(t) >= 0: its series t^2/2 - t^3/3 + ... for |t| < 1/16, where
+    t - log1p(t) would cancel to an absolute error of eps |t|."""
+    T = type(t) if np.isscalar(t) else t.dtype.type
+    coeffs = [T((-1) ** k / (k + 2)) for k in range(N_TERMS)]
+    t = np.asarray(t, dtype=T)
+    small = np.abs(t) < SERIES_CUT
+    return np.where(small, taylor(np.where(small, t, T(0)), coeffs), t - np.log1p(np.where(small, T(0), t)))
+
+
+def exp_excess(e):
+    """phi(e) = e^e - 1 - e >= 0: its series e^2/2! + e^3/3! + ... for |e| < 1/16, else
+    expm1(e) - e."""
+    T = e.dtype.type
+    fact = [1.0]
+    for k in range(1, N_TERMS + 3):
+        fact.append(fact[-1] * k)
+    coeffs = [T(1 / fact[k + 2]) for k in range(N_TERMS)]
+    small = np.abs(e) < SERIES_CUT
+    return np.where(small, taylor(np.where(small, e, T(0)), coeffs), np.expm1(e) - e)
 
 
 class Failure(Exception):
@@ -234,9 +358,22 @@ class Policy:
         z = (a - self.mean(th, s)) / th[1]
         return -z * z / 2 - np.log(th[1]) - T(0.5) * np.log(T(2 * np.pi))
 
+    def dmean(self, th, thp, s):
+        """mu - mu' formed from the parameter difference: (theta_1 - theta'_1) (times s)."""
+        d = halving(np.subtract, th[0], thp[0])
+        return d if self.family == "gaussian" else d * s
+
     def ratio(self, thp, th, s, a):
-        """pi(theta', a, s) / pi(theta, a, s) as exp of the log-density difference (stable form 1)."""
-        return np.exp(self.logpdf(thp, s, a) - self.logpdf(th, s, a))
+        """pi(theta', a, s) / pi(theta, a, s) as exp of the log-density difference (stable form 1).
+        Gaussian: log w = -(z' - z)(z' + z)/2 - log(sigma'/sigma) with z' - z =
+        (z (sigma - sigma') + (mu - mu')) / sigma' (form 11)."""
+        if self.family == "softmax":
+            return np.exp(self.logpdf(thp, s, a) - self.logpdf(th, s, a))
+        sd, sdp = th[1], thp[1]
+        z = (a - self.mean(th, s)) / sd
+        zp = (a - self.mean(thp, s)) / sdp
+        dz = (z * (sd - sdp) + self.dmean(th, thp, s)) / sdp
+        return np.exp(-dz * (zp + z) / 2 - log_ratio(sdp, sd))
 
     def grad_log(self, th, s, a):
         """Per-step grad log pi, shape (d, n)."""
@@ -254,8 +391,9 @@ class Policy:
             return out
         sd = th[1]
         z = (a - self.mean(th, s)) / sd
-        dmu = z / sd if self.family == "gaussian" else z * s / sd
-        dsig = (z * z - 1) / sd                             # form 6
+        q = z / sd
+        dmu = q if self.family == "gaussian" else q * s
+        dsig = z * q - 1 / sd                               # form 6
         return np.stack([dmu, dsig], axis=1)
 
     def kl(self, th, thp, s):
@@ -264,25 +402,41 @@ class Policy:
             p = np.exp(self.logprobs(th, s))               # (d, na)
             dd = self._rows(thp, s) - self._rows(th, s)
             c = np.sum(p * dd, axis=1, keepdims=True)
-            return np.log1p(np.sum(p * np.expm1(dd - c), axis=1))      # form 3
-        return kl_gauss(self.mean(th, s), th[1], self.mean(thp, s), thp[1])
+            return np.log1p(np.sum(p * exp_excess(dd - c), axis=1))     # form 3
+        sq = thp[1]
+        if self.family == "gaussian":
+            z = halving(lambda x, y: (x - y) / sq, th[0], thp[0])
+        else:
+            z = halving(lambda x, y: (x - y) / sq, th[0], thp[0]) * s
+        return kl_gauss(z, th[1], sq)
 
 
-def kl_gauss(mp_, sp, mq, sq):
-    dm = mp_ - mq
-    return np.log(sq / sp) + ((sp - sq) * (sp + sq) + dm * dm) / (2 * sq * sq)   # form 4
+def kl_gauss(z, sp, sq):
+    """KL(N(m, sp^2) || N(m', sq^2)) from z = (m - m')/sq (form 4): with t = (sp - sq)/sq,
+    KL = t^2/2 + (t - log1p t) + z^2/2 for sp >= sq/2, and (x^2 - 1)/2 - log x + z^2/2 with
+    x = sp/sq below (log x by log_ratio, so a subnormal x is not formed)."""
+    zz = (z / 2) * z
+    if sp >= sq / 2:
+        t = (sp - sq) / sq
+        return (t / 2) * t + t_minus_log1p(t) + zz
+    x = sp / sq
+    return ((x / 2) * x - 0.5) - log_ratio(sp, sq) + zz
 
 
-def discounts(ctx, gamma, d):
-    return gamma ** np.arange(d, dtype=ctx.T)
+def discounted(ctx, r, gamma):
+    """r_k gamma^(k-1) as (r_k gamma^ceil(j/2)) gamma^floor(j/2), j = k - 1 (form 12): each factor
+    lies between |r_k| and |r_k gamma^j| in magnitude, so a representable term is formed
+    where gamma^j alone underflows."""
+    j = np.arange(len(r))
+    return (r * gamma ** ((j + 1) // 2).astype(ctx.T)) * gamma ** (j // 2).astype(ctx.T)
 
 
 def ret(ctx, r, gamma):
-    return np.sum(r * discounts(ctx, gamma, len(r)))
+    return np.sum(discounted(ctx, r, gamma))
 
 
 def rewards_to_go(ctx, r, gamma):
-    x = r * discounts(ctx, gamma, len(r))
+    x = discounted(ctx, r, gamma)
     return np.cumsum(x[::-1])[::-1]
 
 
@@ -302,7 +456,7 @@ def surrogate_objective(ctx, pol, th, thp, trajs, gamma):
 
 
 def surrogate_constraint(ctx, pol, th, thp, trajs, gamma):
-    per = [np.mean(pol.kl(th, thp, s) * discounts(ctx, gamma, len(r))) for s, a, r in trajs]
+    per = [np.mean(discounted(ctx, np.broadcast_to(pol.kl(th, thp, s), r.shape), gamma)) for s, a, r in trajs]
     return np.mean(np.array(per, dtype=ctx.T))
 
 
@@ -384,39 +538,57 @@ def cg(ctx, S, lam, g, max_iters, tol):
     return u, it, np.sqrt(rr), np.sqrt(rr) <= stop
 
 
+def fisher(S):
+    """F = S^T S / m with each column of S scaled by a power of two 2^e_j near its largest entry,
+    F_ij = 2^(e_i + e_j) (S~^T S~ / m)_ij (form 10): the products cannot overflow or underflow
+    where F is representable, and the scaling is exact."""
+    e = exponent(np.max(np.abs(S), axis=0))
+    St = np.ldexp(S, -e[None, :])
+    return np.ldexp(St.T @ St / S.shape[0], e[:, None] + e[None, :])
+
+
 def natural_core(ctx, theta, G, S, eps, solver):
+    """The natural step on the problem scaled by powers of two (form 10): S = 2^es S~, g = 2^et g~,
+    F = 4^es F~, so u = 2^(et - 2 es) u~ with F~ u~ = g~ (lam scaled by 4^-es), and
+    theta' = theta + 2^-es sqrt(2 eps) u~ / sqrt(g~'u~). Every solver sees the same matrix up to
+    one scalar, so its iterates, its rank test and its rcond cut are those of the unscaled one."""
     spec, par = solver
     kind = spec["kind"]
-    g = np.mean(G, axis=0)
+    g = mean_rows(G)
     if not np.any(g):
         raise Failure("ZeroGradient", "mean gradient is zero")
     m, n = S.shape
-    F = S.T @ S / m
+    es, et = exponent(np.max(np.abs(S))), exponent(np.max(np.abs(g)))
+    St, gt = np.ldexp(S, -es), np.ldexp(g, -et)
+    Ft = St.T @ St / m
     extra = {}
     if kind == "exact":
-        if m < n or np.linalg.matrix_rank(F, hermitian=True) < n:
+        if m < n or np.linalg.matrix_rank(Ft, hermitian=True) < n:
             raise Failure("SingularFisher", "the Fisher matrix is singular")
         try:
-            u = np.linalg.solve(F, g)
+            ut = np.linalg.solve(Ft, gt)
         except np.linalg.LinAlgError:
             raise Failure("SingularFisher", "the Fisher matrix is singular")
     elif kind == "damped":
-        u = np.linalg.solve(F + par["damping"] * np.eye(n, dtype=ctx.T), g)
+        ut = np.linalg.solve(Ft + np.ldexp(par["damping"], -2 * es) * np.eye(n, dtype=ctx.T), gt)
     elif kind == "pseudo_inverse":
-        w, V = np.linalg.eigh(F)
+        w, V = np.linalg.eigh(Ft)
         keep = (np.abs(w) > par["rcond"] * np.max(np.abs(w))) & (w != 0)
         Vk = V[:, keep]
-        u = Vk @ ((Vk.T @ g) / w[keep])
+        ut = Vk @ ((Vk.T @ gt) / w[keep])
     else:
-        u, it, res, ok = cg(ctx, S, par["damping"], g, par["max_iters"], par["tol"])
+        ut, it, res, ok = cg(ctx, St, np.ldexp(par["damping"], -2 * es), gt, par["max_iters"], par["tol"])
         if par["strict"] and not ok:
             raise Failure("NoConvergence", "conjugate gradient missed its tolerance")
-        extra = {"cg_iterations": it, "cg_residual": res}
-    gu = g @ u
+        extra = {"cg_iterations": it, "cg_residual": np.ldexp(res, et)}
+    u = np.ldexp(ut, et - 2 * es)
+    if not np.all(np.isfinite(u)):
+        raise Failure("NonFiniteResult", "the direction is not finite")
+    gu = gt @ ut
     if not gu > 0:
         raise Failure("NonPositiveCurvature", "g'u <= 0")
-    th2 = theta + u * np.sqrt(2 * eps / gu)
-    out = {"grad": g, "fisher": F, "direction": u, "theta": th2}
+    th2 = theta + sqrt2x(eps) * np.ldexp(ut / np.sqrt(gu), -es)
+    out = {"grad": g, "fisher": fisher(S), "direction": u, "theta": th2}
     if kind == "conjugate_gradient":
         del out["fisher"]            # pgoracle's departure: CG never forms F (docs/interface.md)
     out.update(extra)
@@ -437,15 +609,7 @@ def op_gradient_ascent(ctx, inp):
     th, g = nonempty(ctx, inp, "theta"), nonempty(ctx, inp, "grad")
     same_length(th, g, "theta and grad differ in length")
     alpha = ctx.positive(inp, "alpha")
-    return {"theta": th + alpha * g}
-
-
-def nrm2(g):
-    """||g|| as BLAS nrm2 computes it: scaled by the largest |g_i|, in g's precision."""
-    m = np.max(np.abs(g))
-    if m == 0:
-        return m
-    return m * np.sqrt((g / m) @ (g / m))
+    return {"theta": halving(lambda x, y: x + alpha * y, th, g)}          # form 9
 
 
 def op_scale_gradient(ctx, inp):
@@ -453,10 +617,14 @@ def op_scale_gradient(ctx, inp):
     l2 = ctx.num(inp["l2_max"], "l2_max")
     if l2 < 0:
         raise Failure("InvalidParameter", "l2_max must be >= 0")
-    nrm = nrm2(g)
-    if nrm == 0:
+    m = np.max(np.abs(g))
+    if m == 0:
         return {"grad": np.zeros_like(g)}
-    return {"grad": min(l2 / nrm, ctx.T(1)) * g}
+    v = g / m                                    # ||g|| = m ||v|| as nrm2, never formed (form 8)
+    nv = np.sqrt(v @ v)
+    if l2 / m >= nv:
+        return {"grad": g}
+    return {"grad": l2 * (v / nv)}
 
 
 def op_clip_gradient(ctx, inp):
@@ -471,15 +639,13 @@ def op_restricted_step(ctx, inp):
     th, g = nonempty(ctx, inp, "theta"), nonempty(ctx, inp, "grad")
     same_length(th, g, "theta and grad differ in length")
     eps = ctx.positive(inp, "epsilon")
-    nrm = nrm2(g)
-    if nrm == 0:
+    if not np.any(g):
         raise Failure("ZeroGradient", "grad is zero")
-    return {"theta": th + (np.sqrt(2 * eps) / nrm) * g}
+    return {"theta": th + sqrt2x(eps) * unit(g)}                         # form 8
 
 
 def op_fisher(ctx, inp):
-    S = vector_list(ctx, inp["scores"], "scores")
-    return {"fisher": S.T @ S / S.shape[0]}
+    return {"fisher": fisher(vector_list(ctx, inp["scores"], "scores"))}
 
 
 def op_natural_update(ctx, inp):
@@ -517,7 +683,7 @@ def lr_grads(ctx, pol, th, trajs, gamma):
 def op_likelihood_ratio_gradient(ctx, inp):
     pol, th, _, trajs = policy_inputs(ctx, inp)
     G, _ = lr_grads(ctx, pol, th, trajs, gamma_of(ctx, inp))
-    return {"grads": G, "grad": np.mean(G, axis=0)}
+    return {"grads": G, "grad": mean_rows(G)}
 
 
 def op_restricted_update(ctx, inp):
@@ -525,11 +691,10 @@ def op_restricted_update(ctx, inp):
     gamma = gamma_of(ctx, inp)
     eps = ctx.positive(inp, "epsilon")
     G, _ = lr_grads(ctx, pol, th, trajs, gamma)
-    u = np.mean(G, axis=0)
-    uu = u @ u
-    if uu == 0:
+    u = mean_rows(G)
+    if not np.any(u):
         raise Failure("ZeroGradient", "mean gradient is zero")
-    return {"grad": u, "theta": th + np.sqrt(2 * eps / uu) * u}
+    return {"grad": u, "theta": th + sqrt2x(eps) * unit(u)}              # form 8
 
 
 def natural_policy(ctx, inp):
@@ -680,7 +845,7 @@ def op_kl_gaussian(ctx, inp):
     sp = ctx.positive(inp, "std_p")
     mq = ctx.num(inp["mean_q"], "mean_q")
     sq = ctx.positive(inp, "std_q")
-    return {"kl": kl_gauss(mp_, sp, mq, sq)}
+    return {"kl": kl_gauss(halving(lambda x, y: (x - y) / sq, mp_, mq), sp, sq)}
 
 
 OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
