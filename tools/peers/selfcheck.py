@@ -35,15 +35,19 @@ def arr(v):
 
 
 def rel(a, b):
+    """Normwise relative difference over the finite entries; inf unless the non-finite entries
+    (NaN, +inf, -inf) sit at the same places with the same values."""
     a, b = np.atleast_1d(np.asarray(a, float)), np.atleast_1d(np.asarray(b, float))
     if a.shape != b.shape:
         return math.inf
-    fin = np.isfinite(a) & np.isfinite(b)
-    if not np.array_equal(np.isfinite(a), np.isfinite(b)) or not np.array_equal(
-            np.where(fin, 0, a), np.where(fin, 0, b)) and not (np.isnan(a[~fin]).all() and np.isnan(b[~fin]).all()):
+    fa, fb = np.isfinite(a), np.isfinite(b)
+    if not np.array_equal(fa, fb):
         return math.inf
-    d = np.linalg.norm(a[fin] - b[fin])
-    s = np.linalg.norm(b[fin])
+    for x, y in zip(a[~fa], b[~fb]):
+        if not ((math.isnan(x) and math.isnan(y)) or x == y):
+            return math.inf
+    d = np.linalg.norm(a[fa] - b[fa])
+    s = np.linalg.norm(b[fa])
     return d / s if s > 0 else d
 
 
@@ -176,30 +180,32 @@ def ppo(inp, op):
     return dict(grad=g / len(S))
 
 
-def torch_op(op, inp):
-    if op == "scale_gradient":
-        gr = arr(inp["grad"])
-        with np.errstate(all="ignore"):
-            n = math.sqrt(float(np.sum(gr * gr)))
-            coef = min(inp["l2_max"] * (1 / (n + 1e-6)), 1.0) if not math.isnan(n) else math.nan
+def torch_op(op, inp, scalar):
+    """torch's formulas (peer-sources.md §3), evaluated in NumPy in the case's precision."""
+    dt = np.float32 if scalar == "f32" else np.float64
+    A = lambda v: np.array([num(x) for x in v], dtype=dt)  # noqa: E731
+    S = lambda x: dt(num(x))  # noqa: E731
+    with np.errstate(all="ignore"):
+        if op == "scale_gradient":
+            gr = A(inp["grad"])
+            n = np.sqrt(np.sum(gr * gr, dtype=dt))
+            coef = np.minimum((dt(1) / (n + dt(1e-6))) * S(inp["l2_max"]), dt(1)) if not np.isnan(n) else dt(np.nan)
             return dict(grad=gr * coef, total_norm=n)
-    if op == "clip_gradient":
-        c = num(inp["clip_value"])
-        return dict(grad=np.minimum(np.maximum(arr(inp["grad"]), -c), c))
-    if op == "kl_categorical":
-        p, q = arr(inp["p"]), arr(inp["q"])
-        p, q = p / p.sum(), q / q.sum()
-        eps = 2.0 ** -52
-        with np.errstate(all="ignore"):
+        if op == "clip_gradient":
+            c = S(inp["clip_value"])
+            return dict(grad=np.minimum(np.maximum(A(inp["grad"]), -c), c))
+        if op == "kl_categorical":
+            p, q = A(inp["p"]), A(inp["q"])
+            p, q = p / p.sum(dtype=dt), q / q.sum(dtype=dt)
+            eps = np.finfo(dt).eps
             t = p * (np.log(np.clip(p, eps, 1 - eps)) - np.log(np.clip(q, eps, 1 - eps)))
-        t[q == 0] = math.inf
-        t[p == 0] = 0
-        return dict(kl=float(t.sum()))
-    if op == "kl_gaussian":
-        with np.errstate(all="ignore"):
-            r = (num(inp["std_p"]) / num(inp["std_q"])) ** 2
-            t1 = ((num(inp["mean_p"]) - num(inp["mean_q"])) / num(inp["std_q"])) ** 2
-            return dict(kl=0.5 * (r + t1 - 1 - math.log(r) if r > 0 else math.inf))
+            t[q == 0] = np.inf
+            t[p == 0] = 0
+            return dict(kl=t.sum(dtype=dt))
+        if op == "kl_gaussian":
+            r = (S(inp["std_p"]) / S(inp["std_q"])) ** 2
+            t1 = ((S(inp["mean_p"]) - S(inp["mean_q"])) / S(inp["std_q"])) ** 2
+            return dict(kl=dt(0.5) * (r + t1 - dt(1) - np.log(r)))
     raise KeyError(op)
 
 
@@ -236,11 +242,11 @@ def main():
                     errs["clip_fraction"] = 0.0
                 disc = False
             else:
-                want = torch_op(r["operation"], inp)
+                want = torch_op(r["operation"], inp, r["scalar"])
                 errs = {}
                 for k in want:
                     o = arr(out[k]) if isinstance(out[k], list) else np.array([num(out[k])])
-                    w = np.atleast_1d(want[k])
+                    w = np.atleast_1d(np.asarray(want[k], dtype=np.float64))
                     errs[k] = rel(o, w)
                 disc = False
             worst = max(errs.values()) if errs else 0
