@@ -180,6 +180,63 @@ def ppo(inp, op):
     return dict(grad=g / len(S))
 
 
+def book_trpo(inp):
+    """Book Algorithm 12.5 (version-1 trust_region_update) in float64 for one-step trajectories."""
+    P = Policy(inp["policy"], arr(inp["theta"]))
+    t = P.t
+    steps = [tr[0] for tr in inp["trajectories"]]
+    m = len(steps)
+    sc = np.array([P.score(t, x["s"], num(x["a"]) if P.fam != "softmax" else x["a"]) for x in steps])
+    R = np.array([num(x["r"]) for x in steps])
+    g = (sc * R[:, None]).mean(axis=0)
+    F = sc.T @ sc / m
+    u = np.linalg.solve(F, g)
+    th1 = t + u * math.sqrt(2 * inp["epsilon"] / (g @ u))
+    lp0 = np.array([P.logp(t, x["s"], num(x["a"])) for x in steps])
+
+    def fg(tp):
+        lp = np.array([P.logp(tp, x["s"], num(x["a"])) for x in steps])
+        f = float(np.mean(np.exp(lp - lp0) * R))
+        kl = float(np.mean([P.kl_new_old(t, tp, x["s"]) for x in steps]))  # KL(old || new)
+        return f, kl
+
+    f0 = float(np.mean(R))
+    tp = th1
+    for k in range(inp.get("max_steps", 100) + 1):
+        f, kl = fg(tp)
+        if kl <= inp["epsilon"] and f > f0:
+            return dict(grad=g, fisher=F, direction=u, theta_natural=th1, theta=tp, steps=k, accepted=True,
+                        f_theta=f0, f_theta_prime=f, g_theta_prime=kl)
+        if k == inp.get("max_steps", 100):
+            break
+        tp = t + inp["alpha"] * (tp - t)
+    return dict(grad=g, fisher=F, direction=u, theta_natural=th1, theta=t, steps=inp.get("max_steps", 100),
+                accepted=False, f_theta=f0, f_theta_prime=f, g_theta_prime=kl)
+
+
+def book_ppo(op, inp):
+    """Book Eq. 12.22 / Alg. 12.6 in float64: mean over steps, then over trajectories."""
+    pol = Policy(inp["policy"], arr(inp["theta"]))
+    tp = arr(inp["theta_prime"])
+    eps = inp["epsilon"]
+    vs_t, gs_t = [], []
+    for tr in inp["trajectories"]:
+        d = len(tr)
+        R = [sum(num(tr[j]["r"]) * inp["gamma"] ** j for j in range(k, d)) for k in range(d)]
+        vs, gs = [], []
+        for st, r in zip(tr, R):
+            a = st["a"] if pol.fam == "softmax" else num(st["a"])
+            w = math.exp(pol.logp(tp, st["s"], a) - pol.logp(pol.t, st["s"], a))
+            vs.append(min(w * r, min(max(w, 1 - eps), 1 + eps) * r))
+            clamped = (r > 0 and w > 1 + eps) or (r < 0 and w < 1 - eps)
+            gs.append(np.zeros(len(tp)) if clamped else w * r * pol.score(tp, st["s"], a))
+        vs_t.append(np.mean(vs))
+        gs_t.append(np.mean(gs, axis=0))
+    if op == "clamped_objective":
+        return {"value": float(np.mean(vs_t))}
+    return {"grad": np.mean(gs_t, axis=0)}
+
+
 def torch_op(op, inp, scalar):
     """torch's formulas (peer-sources.md §3), evaluated in NumPy in the case's precision."""
     dt = np.float32 if scalar == "f32" else np.float64
@@ -258,6 +315,29 @@ def main():
                     continue
                 bad += 1
                 print(f"MISMATCH {r['id']}: {errs} decision_differs={disc}")
+            else:
+                ok += 1
+    # explain.json: every control ("differs": []) must agree with the book to 1e-9; every visible
+    # one-convention-off candidate must not.
+    path = os.path.join(d, "explain.json")
+    if os.path.exists(path):
+        for r in json.load(open(path)):
+            if r["profile"] != "book" or r["operation"] not in ("trust_region_update", "clamped_objective",
+                                                                  "clamped_gradient"):
+                continue
+            out = r["peer_output"]
+            want = book_trpo(r["input"]) if r["operation"] == "trust_region_update" else book_ppo(r["operation"],
+                                                                                                r["input"])
+            errs = {k: rel(np.array(out[k], dtype=float).reshape(-1), np.asarray(want[k], float).reshape(-1))
+                    for k in want if k in out}
+            worst = max(errs.values())
+            agrees = worst <= 1e-9
+            if r["differs"] == [] and not agrees:
+                bad += 1
+                print(f"MISMATCH control {r['id']} differs from the book: {errs}")
+            elif r["differs"] and r.get("visible") and agrees:
+                bad += 1
+                print(f"MISMATCH {r['id']}: marked visible but agrees with the book")
             else:
                 ok += 1
     print(f"selfcheck: {ok} passed, {bad} failed, {skipped} skipped")
