@@ -29,8 +29,8 @@ import torch as th
 
 from stable_baselines3 import PPO
 
-from peerlib import (actor_layout, capture_locals, default_dtype, fill_buffer, log_prob_at, make_model, patched,
-                     policy_obj, sca, set_theta, to_theta, vec)
+from peerlib import (actor_layout, capture_locals, default_dtype, fill_buffer, in_precision, log_prob_at, make_model,
+                     patched, policy_obj, sca, set_theta, to_theta, vec)
 
 
 def run(family, scalar, inp, seed=0):
@@ -125,7 +125,7 @@ def records(ver):
             inp = gen_input(rng, family, k)
             for scalar in ("f32", "f64"):
                 o, g, extra = run(family, scalar, inp, seed=k)
-                base = {"profile": "sb3", "scalar": scalar, "input": inp}
+                base = {"profile": "sb3", "scalar": scalar, "input": in_precision(inp, scalar)}
                 recs.append({"id": f"sb3-ppo-{short}-{k:02d}-{scalar}-objective", "operation": "clamped_objective",
                              **base, "peer_output": o, "peer_extra": extra, "versions": ver})
                 recs.append({"id": f"sb3-ppo-{short}-{k:02d}-{scalar}-gradient", "operation": "clamped_gradient",

@@ -108,6 +108,24 @@ def f32(x):
     return np.float32(x)
 
 
+def in_precision(inp: dict, scalar: str) -> dict:
+    """For an f32 case, hold θ, θ′ and the samples' numbers as np.float32 so that the writer prints
+    them as float32 decimals (they are float32-representable already); hyper-parameters stay
+    Python floats (SB3 holds them as float64). f64 cases are returned unchanged."""
+    out = dict(inp)
+    if scalar != "f32":
+        return out
+    for k in ("theta", "theta_prime"):
+        if k in out:
+            out[k] = [np.float32(x) for x in out[k]]
+            assert all(float(a) == float(b) for a, b in zip(out[k], inp[k])), k
+    if "samples" in out:
+        out["samples"] = [{kk: (np.float32(v) if isinstance(v, float) else v) for kk, v in smp.items()}
+                          for smp in out["samples"]]
+        assert all(float(a["advantage"]) == float(b["advantage"]) for a, b in zip(out["samples"], inp["samples"]))
+    return out
+
+
 def torch_dtype(scalar: str):
     return th.float32 if scalar == "f32" else th.float64
 

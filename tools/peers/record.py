@@ -21,7 +21,7 @@ import torch as th
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from peerlib import versions, write_recording  # noqa: E402
+from peerlib import in_precision, versions, write_recording  # noqa: E402
 
 N_TRPO = 48  # generated cases per family (per scalar)
 
@@ -36,7 +36,7 @@ def trpo_records(ver):
         for k in range(N_TRPO):
             inp, z = T.gen_input(rng, family, k)
             for scalar in ("f32", "f64"):
-                i2 = dict(inp)
+                i2 = in_precision(inp, scalar)
                 if z is not None:
                     i2["cg_start"] = list(T.cg_start_from_z(z, scalar).numpy())
                     if scalar == "f64":
@@ -55,7 +55,7 @@ def trpo_records(ver):
             th.manual_seed(seed)
             z_sb3 = th.randn(2, dtype=th.float32 if scalar == "f32" else th.float64)
             z = [float(z_sb3[1]), float(z_sb3[0])]  # θ order [mu, log_std]
-            i2 = dict(base)
+            i2 = in_precision(base, scalar)
             cg0 = T.cg_start_from_z(z, scalar).numpy()
             i2["cg_start"] = list(cg0) if scalar == "f32" else [float(v) for v in cg0]
             out, extra = T.run("gaussian_log_std", scalar, i2, z, seed=seed)
@@ -74,12 +74,13 @@ def trpo_records(ver):
             if family == "softmax":
                 pol = {"family": "softmax", "n_states": 1, "n_actions": 3}
                 samp = {"s": 0, "a": 1, "advantage": 0.5}
-                theta = [0.1, -0.2, 0.3]
+                theta = [0.125, -0.25, 0.375]
             else:
                 pol = {"family": "gaussian_log_std"}
                 samp = {"s": 0, "a": 0.25, "advantage": 0.5}
                 theta = [0.0, 0.0]
-            i2 = {"policy": pol, "theta": theta, "samples": [samp], "normalize_advantage": True}
+            i2 = in_precision({"policy": pol, "theta": theta, "samples": [samp], "normalize_advantage": True},
+                              scalar)
             run_inp = dict(i2, samples=[samp, samp])
             th.manual_seed(0)
             z = [0.5] * len(theta)
