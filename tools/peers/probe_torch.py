@@ -1,9 +1,9 @@
-"""Pin torch line numbers and the boundary behaviours that README.md could not run.
+"""Pin torch line numbers and the boundary behaviours that docs/peer-sources.md derives from source.
 
-NOT RUN HERE: this machine has no torch. Run it inside the tools/peers venv (the one that
-already has torch, stable-baselines3, sb3-contrib installed), e.g.
-    python probe_torch.py > probe_torch.out
-Every printed line is a fact README.md states from source only; paste the output next to it.
+Run in the tools/peers venv (regenerate.sh does, and writes tools/peers/probe_torch.out):
+    target/peers-venv/bin/python tools/peers/probe_torch.py
+Result with torch 2.15.0: clamp passes gradient 0 exactly at a bound (f32 and f64, both bounds);
+see docs/peers.md, finding 7.
 """
 import inspect
 import os
