@@ -164,3 +164,18 @@ fn exact_agreement_reports_zero_error_and_ties_report_the_first_component() {
     assert_eq!(tie.index, Some(0));
     assert_eq!((tie.abs_error, tie.rel_error), (0.5, 0.5));
 }
+
+/// A subnormal result has a few bits: in f32, −7e-45 (5·2⁻¹⁴⁹) and −8.4e-45 (6·2⁻¹⁴⁹) are one
+/// spacing apart (20% relative) and agree; three spacings apart do not. In f64 the spacing is
+/// 2⁻¹⁰⁷⁴.
+#[test]
+fn results_two_subnormal_spacings_apart_agree() {
+    let tiny32 = f64::from(f32::from_bits(1));
+    let c = |e: f64, g: f64, single| compare_field("value", &json!(e), Some(&json!(g)), 1e-9, single);
+    assert!(c(-5.0 * tiny32, -6.0 * tiny32, true).ok);
+    assert!(c(-5.0 * tiny32, -7.0 * tiny32, true).ok);
+    assert!(!c(-5.0 * tiny32, -8.0 * tiny32, true).ok);
+    let tiny64 = f64::from_bits(1);
+    assert!(c(5.0 * tiny64, 7.0 * tiny64, false).ok);
+    assert!(!c(5.0 * tiny64, 8.0 * tiny64, false).ok);
+}
