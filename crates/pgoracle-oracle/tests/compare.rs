@@ -171,7 +171,8 @@ fn exact_agreement_reports_zero_error_and_ties_report_the_first_component() {
 #[test]
 fn results_two_subnormal_spacings_apart_agree() {
     let tiny32 = f64::from(f32::from_bits(1));
-    let c = |e: f64, g: f64, single| compare_field("value", &json!(e), Some(&json!(g)), 1e-9, single);
+    let c =
+        |e: f64, g: f64, single| compare_field("value", &json!(e), Some(&json!(g)), 1e-9, single);
     assert!(c(-5.0 * tiny32, -6.0 * tiny32, true).ok);
     assert!(c(-5.0 * tiny32, -7.0 * tiny32, true).ok);
     assert!(!c(-5.0 * tiny32, -8.0 * tiny32, true).ok);

@@ -9,7 +9,7 @@ use crate::limits::MAX_ITERATIONS;
 use crate::policy::Policy;
 use crate::scalar::{Scalar, check_discount, check_positive, finite_result, finite_scalar, lit};
 use crate::surrogate::{check_surrogate_inputs, mean_of_step_means, unbounded_ratio};
-use crate::trajectory::{Trajectory, rewards_to_go};
+use crate::trajectory::{Trajectory, rescaled_rewards, rewards_to_go};
 
 /// clamp(x, a, b) = min(max(x, a), b), as defined in Section 12.5.
 pub fn clamp<T: Scalar>(x: T, lo: T, hi: T) -> T {
@@ -313,7 +313,8 @@ pub fn clamped_update_traced<T: Scalar, P: Policy<T>>(
     for k in 0..k_max {
         policy.check_theta(&theta_prime, "theta_prime")?;
         trace.next = k * samples;
-        let grad = clamped_gradient_checked(
+        let recorded = trace.decisions.len();
+        let step = match clamped_gradient_checked(
             policy,
             theta,
             &theta_prime,
@@ -321,8 +322,34 @@ pub fn clamped_update_traced<T: Scalar, P: Policy<T>>(
             gamma,
             epsilon,
             &mut trace,
-        )?;
-        let next = finite_result(&theta_prime + grad * alpha, "theta")?;
+        ) {
+            Ok(grad) => grad * alpha,
+            Err(PgError::NonFiniteResult { .. }) => {
+                // The gradient overflows (rewards ~1e230: ~1e329) while α·∇ may not
+                // (α = 5e-263): the gradient of the rewards scaled by 1/2^k, times α·2^k.
+                // The clamp decisions do not depend on the rewards' scale; this iteration's
+                // are recorded once, by the scaled evaluation.
+                trace.decisions.truncate(recorded);
+                trace.next = k * samples;
+                let Some((scale, scaled)) = rescaled_rewards(trajectories) else {
+                    return Err(PgError::NonFiniteResult {
+                        field: "clamped_gradient".into(),
+                    });
+                };
+                let grad = clamped_gradient_checked(
+                    policy,
+                    theta,
+                    &theta_prime,
+                    &scaled,
+                    gamma,
+                    epsilon,
+                    &mut trace,
+                )?;
+                grad * (alpha * scale)
+            }
+            Err(e) => return Err(e),
+        };
+        let next = finite_result(&theta_prime + step, "theta")?;
         if next == theta_prime {
             // A fixed point: every remaining iteration would return the same θ′.
             break;

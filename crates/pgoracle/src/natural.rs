@@ -12,7 +12,7 @@ use crate::scalar::{
 };
 use crate::solver::{CgInfo, Direction, Solver, solve_direction};
 use crate::tolerance::epsilon as machine_epsilon;
-use crate::trajectory::{Trajectory, mean_vector};
+use crate::trajectory::{Trajectory, mean_vector, rescaled_rewards};
 
 /// Everything the natural step computes, so an oracle user can compare each stage.
 #[derive(Debug, Clone, PartialEq)]
@@ -259,5 +259,22 @@ pub(crate) fn natural_policy_update_checked<T: Scalar, P: Policy<T>>(
     solver: &Solver<T>,
 ) -> Result<NaturalStep<T>> {
     let lr = likelihood_ratio_gradient(policy, theta, trajectories, gamma)?;
+    if lr.grad.iter().all(|g| *g == T::zero())
+        && let Some((scale, scaled)) = rescaled_rewards(trajectories)
+    {
+        // The gradient underflowed (rewards ~1e-290 against scores ~1e-61: g ~ 1e-350) while
+        // u = F⁻¹g (~1e-230) and θ′ are representable. θ′ does not depend on g's scale (u
+        // scales with g, √(2ε/gᵀu) with 1/|g|), so it is the step of the rewards scaled by
+        // 1/2^k; g and u are that step's × 2^k, rounded once.
+        let lr = likelihood_ratio_gradient(policy, theta, &scaled, gamma)?;
+        if lr.grad.iter().any(|g| *g != T::zero()) {
+            let step = natural_update_checked(theta, &lr.grads, &lr.scores, epsilon, solver)?;
+            return Ok(NaturalStep {
+                grad: step.grad * scale,
+                direction: step.direction * scale,
+                ..step
+            });
+        }
+    }
     natural_update_checked(theta, &lr.grads, &lr.scores, epsilon, solver)
 }

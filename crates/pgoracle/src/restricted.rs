@@ -9,7 +9,7 @@ use crate::policy::Policy;
 use crate::scalar::{
     Scalar, check_len, check_positive, check_vector, finite_result, lit, stable_norm,
 };
-use crate::trajectory::Trajectory;
+use crate::trajectory::{Trajectory, rescaled_rewards};
 
 /// Restricted step, Eq. (12.6): the solution of
 /// maximize ∇U(θ)ᵀ(θ′ − θ) subject to ½(θ′ − θ)ᵀ I (θ′ − θ) = ε (Eq. 12.5),
@@ -114,6 +114,21 @@ pub fn restricted_update<T: Scalar, P: Policy<T>>(
 ) -> Result<RestrictedUpdate<T>> {
     check_positive(params.epsilon, "epsilon")?;
     let grad = likelihood_ratio_gradient(policy, theta, trajectories, params.gamma)?.grad;
+    if grad.iter().all(|g| *g == T::zero())
+        && let Some((scale, scaled)) = rescaled_rewards(trajectories)
+    {
+        // The gradient underflowed (rewards ~1e-290): θ′ depends only on g/‖g‖, so it is the
+        // step of the gradient of the rewards scaled by 1/2^k; `grad` is that gradient × 2^k,
+        // rounded once (0 or subnormal when the exact g is below the range).
+        let scaled_grad = likelihood_ratio_gradient(policy, theta, &scaled, params.gamma)?.grad;
+        if scaled_grad.iter().any(|g| *g != T::zero()) {
+            let theta = restricted_step(theta, &scaled_grad, params.epsilon)?;
+            return Ok(RestrictedUpdate {
+                grad: scaled_grad * scale,
+                theta,
+            });
+        }
+    }
     let theta = restricted_step(theta, &grad, params.epsilon)?;
     Ok(RestrictedUpdate { grad, theta })
 }

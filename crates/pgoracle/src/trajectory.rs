@@ -114,3 +114,43 @@ pub fn mean_vector<T: Scalar>(vs: &[DVector<T>]) -> DVector<T> {
         }
     })
 }
+
+/// The power of two 2^k and the trajectories with every reward multiplied by 1/2^k.
+pub(crate) type Rescaled<S, A, T> = (T, Vec<Trajectory<S, A, T>>);
+
+/// The trajectories with every reward multiplied by 1/2^k, 2^k a power of two near the largest
+/// |r|, and 2^k: an exact rescaling (both ways, barring underflow of rewards far below the
+/// largest) for the steps whose direction does not depend on the gradient's scale, when the
+/// unscaled gradient underflows to 0 or overflows although the step is representable (issue
+/// #16: rewards ~1e-290 against scores ~1e-61 gave a gradient of 1e-350 and `ZeroGradient`;
+/// rewards ~1e230 gave a gradient of 1e329 with α = 5e-263). `None` when every reward is 0 or
+/// the largest is already near 1.
+pub(crate) fn rescaled_rewards<S: Clone, A: Clone, T: Scalar>(
+    trajectories: &[Trajectory<S, A, T>],
+) -> Option<Rescaled<S, A, T>> {
+    let max = trajectories
+        .iter()
+        .flatten()
+        .fold(T::zero(), |m, step| m.max(step.r.abs()));
+    if max == T::zero() {
+        return None;
+    }
+    let scale = crate::compensated::power_of_two_near(max);
+    if scale == T::one() {
+        return None;
+    }
+    let inverse = T::one() / scale;
+    let scaled = trajectories
+        .iter()
+        .map(|tau| {
+            tau.iter()
+                .map(|step| Step {
+                    s: step.s.clone(),
+                    a: step.a.clone(),
+                    r: step.r * inverse,
+                })
+                .collect()
+        })
+        .collect();
+    Some((scale, scaled))
+}

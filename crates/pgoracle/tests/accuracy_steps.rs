@@ -205,3 +205,115 @@ fn surrogate_constraint_with_a_discount_below_the_double_range() {
     .unwrap();
     assert_close(g, 7.538461538461534e-50, 16.0, "g");
 }
+
+// ---- Found by the adversarial sample (tools/accuracy/adversarial_report.py) ----------------
+
+/// Linear-Gaussian scores ~1e-61 times rewards ~1e-290: the gradient (~1e-350) underflows to 0,
+/// which gave `ZeroGradient`, although F⁻¹g (~1e-230) and θ′ are representable and θ′ does not
+/// depend on g's scale. Sample case advs-natural_policy_update-147; expected values from
+/// mp_reference.py at 50 digits (exact inputs): θ′ = [5.547918719435881722…e60,
+/// 8.882683615619147314…e60], u = [4.842212125181473750…e-230, −3.469384787874789886…e-230], and
+/// g = [5.9e-350, −1.2e-350], which rounds to 0.
+#[test]
+fn natural_policy_update_whose_gradient_underflows() {
+    use pgoracle::{LinearGaussian, natural_policy_update};
+    let step = |s: f64, a: f64, r: f64| Step { s, a, r };
+    let trajectories = vec![
+        vec![
+            step(
+                -2.4278313572228285,
+                -1.6654914431892234e61,
+                -2.0086550380533013e-290,
+            ),
+            step(
+                -4.098793304331863,
+                -2.232125157723034e61,
+                -3.6820440931585405e-290,
+            ),
+            step(
+                1.3465581780481595,
+                1.4045362989550425e61,
+                1.2664814660651399e-290,
+            ),
+            step(
+                1.058094102163417,
+                2.139407626082673e60,
+                6.441361656030099e-290,
+            ),
+        ],
+        vec![
+            step(
+                -2.65526049240788,
+                -1.3958265031284717e61,
+                -1.5328903419216467e-290,
+            ),
+            step(
+                5.201163106596656,
+                3.0555529998262385e61,
+                -6.388731127650905e-291,
+            ),
+            step(
+                6.372197058237575,
+                1.4812608741818174e61,
+                -5.701765203948948e-290,
+            ),
+        ],
+    ];
+    let theta = dvector![5.455412004216409e60, 8.948963527002971e60];
+    let out = natural_policy_update(
+        &LinearGaussian,
+        &theta,
+        &trajectories,
+        1.0,
+        0.00602762432406459,
+        &Solver::Exact,
+    )
+    .unwrap();
+    assert_eq!(out.grad, dvector![0.0, 0.0]);
+    // Within the golden tolerance's 16κε with the solve's κ₂(F) ≈ 10² (a few hundred ulps).
+    for (x, exact) in out
+        .direction
+        .iter()
+        .zip([4.8422121251814735e-230, -3.46938478787479e-230])
+    {
+        assert_close(*x, exact, 1e3, "direction");
+    }
+    for (x, exact) in out
+        .theta
+        .iter()
+        .zip([5.547918719435882e60, 8.882683615619147e60])
+    {
+        assert_close(*x, exact, 1e3, "theta");
+    }
+}
+
+/// Linear-Gaussian, rewards ~1e230: the clamped gradient overflows (~1e329), which gave
+/// `NonFiniteResult`, but α = 5.08e-263 makes every step representable. Sample case
+/// advs-clamped_update-32; the 50-digit result is θ = [1.351787987911157171…e80,
+/// 4.708262075809014029…e62].
+#[test]
+fn clamped_update_whose_gradient_overflows() {
+    use pgoracle::{ClampedUpdateParams, LinearGaussian, clamped_update};
+    let trajectories = vec![vec![
+        Step {
+            s: -1.0330300123735086e57,
+            a: -1.0194310404247303e42,
+            r: 9.049589852928676e230,
+        },
+        Step {
+            s: 3.065266893051079e54,
+            a: 3.0249152304712615e39,
+            r: 8.36429664002291e230,
+        },
+    ]];
+    let params = ClampedUpdateParams {
+        gamma: 1.0,
+        epsilon: 0.015899982057056717,
+        alpha: 5.082073593830432e-263,
+        k_max: 2,
+    };
+    let theta = dvector![9.868358404055144e-16, 1.2145814324003352e-15];
+    let out = clamped_update(&LinearGaussian, &theta, &trajectories, &params).unwrap();
+    assert_close(out[0], 1.351787987911157e80, 64.0, "theta[0]");
+    assert_close(out[1], 4.708262075809014e62, 64.0, "theta[1]");
+}
