@@ -258,9 +258,16 @@ fn walk<T: Real, P: Policy<T>>(
             if !w.is_finite() {
                 return Err("NonFiniteResult");
             }
-            let grad = policy
-                .grad_log_density(theta_prime, &step.a, &step.s)
-                .map_err(|e| e.kind())?;
+            let grad = match policy.grad_log_density(theta_prime, &step.a, &step.s) {
+                Ok(grad) => grad,
+                // A zero weight (a ratio below the smallest subnormal) contributes 0 even where
+                // its score overflows.
+                Err(e) if e.kind() == "NonFiniteResult" && w * r == T::zero() => {
+                    contributed |= r != T::zero();
+                    continue;
+                }
+                Err(e) => return Err(e.kind()),
+            };
             acc += &grad * (w * r);
             acc_abs += grad.abs() * (w * r).abs();
             contributed |= r != T::zero();

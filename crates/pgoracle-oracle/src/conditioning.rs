@@ -23,7 +23,8 @@
 //! **Decision bounds.** A decision's margin compares two quantities that another
 //! implementation computes separately (f(θ, θ′) and f(θ, θ); ε and g(θ, θ′)); each may be off
 //! by 16·ε times its sensitivity, so the decision is certain only when
-//! |margin| > bound = 16·ε·(S(t₁) + S(t₂)). Otherwise the result lists it in `indeterminate`.
+//! |margin| > bound = 16·ε·(S(t₁) + S(t₂)), times κ₂(F) for the trust region's line search
+//! (its candidates come from a solve). Otherwise the result lists it in `indeterminate`.
 //!
 //! **Exceptions** (docs/oracle.md): the dual passes follow the primary pass's branches (the
 //! line search is forced to accept where the primary pass did: num-dual's `mul_add` is not
@@ -453,6 +454,15 @@ pub fn certify(
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    // The trust region's candidates come from a solve: a normwise backward-stable solver moves
+    // θ_nat by up to κ₂(F)·ε relative, which the componentwise input sensitivities do not
+    // see, so its line-search bounds carry κ₂(F) (an f32 case with κ₂ = 3.7e6 accepted at shrink
+    // 0 where exact arithmetic accepts at 1).
+    let solve_factor = if op == Operation::TrustRegionUpdate {
+        solve_conditioning.max(1.0)
+    } else {
+        1.0
+    };
     let mut certified = Vec::new();
     if kappa {
         certified.extend(zero_gradient(op, output, &sens, eps));
@@ -467,7 +477,7 @@ pub fn certify(
                 .and_then(|k| usize::try_from(k).ok())
                 .unwrap_or_default(),
             margin: d.get("margin").and_then(parse_value).unwrap_or(f64::NAN),
-            bound: C * eps * terms.iter().sum::<f64>(),
+            bound: C * eps * solve_factor * terms.iter().sum::<f64>(),
             holds: d["holds"].as_bool().unwrap_or(false),
         });
     }

@@ -171,13 +171,17 @@ fn a_rounding_level_line_search_lists_its_indeterminate_tests() {
         (Some(49), Some(true))
     );
     let entries = out["indeterminate"].as_array().expect("indeterminate");
-    // Shrinks 40 to 49, the improvement test each time; every entry within its bound.
+    // The improvement test of every shrink from some k on, up to the accepted 49 (the margins
+    // −c·αᵏ halve while the bound stays ≈ 16ε·(S(f′) + S(f))·κ₂(F)); the early shrinks, whose
+    // margins are ~10⁻¹¹, are certain. Every entry within its bound.
     let ats: Vec<u64> = entries.iter().map(|e| e["at"].as_u64().unwrap()).collect();
-    assert_eq!(ats, (40..=49).collect::<Vec<_>>());
+    let first = ats[0];
+    assert!((20..=45).contains(&first), "{ats:?}");
+    assert_eq!(ats, (first..=49).collect::<Vec<_>>());
     for e in entries {
         assert_eq!(e["decision"], "linesearch_improvement");
         let (m, b) = (e["margin"].as_f64().unwrap(), e["bound"].as_f64().unwrap());
-        assert!(m.abs() <= b && b < 1e-13, "{e}");
+        assert!(m.abs() <= b && b < 1e-11, "{e}");
     }
 }
 

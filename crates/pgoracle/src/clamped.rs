@@ -209,7 +209,15 @@ fn clamped_gradient_checked<T: Scalar, P: Policy<T>>(
             let w = unbounded_ratio(policy, theta, theta_prime, &step.a, &step.s)?;
             if !trace.decide(w, r, epsilon) {
                 let w = finite_scalar(w, "likelihood ratio")?;
-                acc += policy.grad_log_density(theta_prime, &step.a, &step.s)? * (w * r);
+                let weight = w * r;
+                match policy.grad_log_density(theta_prime, &step.a, &step.s) {
+                    Ok(score) => acc += score * weight,
+                    // A ratio below the smallest subnormal (w = 0: a far-tail action under a
+                    // tiny σ′) weights the score by 0: a score that overflows there (σ′ = 5e-15
+                    // in f32: ∂log π/∂σ′ ~ 1e42) contributes 0, not an error.
+                    Err(PgError::NonFiniteResult { .. }) if weight == T::zero() => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         total += acc / lit::<T>(tau.len() as f64);

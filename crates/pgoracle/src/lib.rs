@@ -38,6 +38,7 @@ pub mod clamped;
 pub mod compensated;
 pub mod decision;
 pub mod error;
+pub mod extended;
 pub mod fisher;
 pub mod gradient_ascent;
 pub mod kl;

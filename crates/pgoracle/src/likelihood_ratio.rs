@@ -3,8 +3,9 @@
 
 use nalgebra::DVector;
 
-use crate::compensated::dot2;
+use crate::compensated::{dot2, pow_scaled};
 use crate::error::Result;
+use crate::extended::{common_exponent, discounted_return_split, split_exponent};
 use crate::policy::Policy;
 use crate::scalar::{Scalar, check_discount, finite_result, lit};
 use crate::trajectory::{Trajectory, check_trajectories, discounted_return, mean_vector};
@@ -149,4 +150,59 @@ pub fn likelihood_ratio_gradient<T: Scalar, P: Policy<T>>(
         grads,
         grad,
     })
+}
+
+/// [`likelihood_ratio_gradient`] with every return R(τ) scaled by one power of two 2^−E, and
+/// E: ∇Û = ∇U·2^−E, from returns kept as m·2^e ([`discounted_return_split`]). For the steps
+/// whose result does not depend on the gradient's scale (Eqs. 12.6 and 12.12), when the plain
+/// gradient underflows to 0 although it is not 0: returns discounted below the precision's range
+/// (5.5e18·γ¹⁷ with γ = 2.2e-5 is 1e-60, 0 in f32) or rewards ~1e-290 against scores ~1e-61.
+/// `None` when every return is exactly 0.
+///
+/// # Errors
+/// As [`likelihood_ratio_gradient`].
+pub(crate) fn scaled_likelihood_ratio_gradient<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+) -> Result<Option<(LikelihoodRatioGradient<T>, i32)>> {
+    check_discount(gamma)?;
+    let scores = scores(policy, theta, trajectories)?;
+    // The compensated return where it is not 0; where it is, the split return only if every
+    // term r_k·γ^(k−1) underflows on its own (then the 0 is underflow, not cancellation:
+    // [−1, 1e16, 1, −1e16] sums to exactly 0, which plain Horner would make −1).
+    let split: Vec<(T, i32)> = trajectories
+        .iter()
+        .map(|tau| {
+            let r = discounted_return(tau, gamma);
+            let underflows = tau
+                .iter()
+                .enumerate()
+                .all(|(k, step)| pow_scaled(step.r, gamma, k) == T::zero());
+            if r != T::zero() || !underflows {
+                split_exponent(r)
+            } else {
+                discounted_return_split(tau, gamma)
+            }
+        })
+        .collect();
+    if split.iter().all(|(m, _)| *m == T::zero()) {
+        return Ok(None);
+    }
+    let (returns, exponent) = common_exponent(&split);
+    let grads = scores
+        .iter()
+        .zip(returns.iter())
+        .map(|(score, r)| finite_result(score * *r, "grads"))
+        .collect::<Result<Vec<_>>>()?;
+    let grad = finite_result(mean_of_products(&scores, &returns, &grads), "grad")?;
+    Ok(Some((
+        LikelihoodRatioGradient {
+            scores,
+            grads,
+            grad,
+        },
+        exponent,
+    )))
 }

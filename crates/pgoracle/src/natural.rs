@@ -4,15 +4,16 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::compensated::{dot2, power_of_two_near};
 use crate::error::{PgError, Result};
+use crate::extended::mul_pow2;
 use crate::fisher::score_matrix;
-use crate::likelihood_ratio::likelihood_ratio_gradient;
+use crate::likelihood_ratio::{likelihood_ratio_gradient, scaled_likelihood_ratio_gradient};
 use crate::policy::Policy;
 use crate::scalar::{
     Scalar, check_finite_row, check_positive, check_vector, finite_result, lit, smallest_normal,
 };
 use crate::solver::{CgInfo, Direction, Solver, solve_direction};
 use crate::tolerance::epsilon as machine_epsilon;
-use crate::trajectory::{Trajectory, mean_vector, rescaled_rewards};
+use crate::trajectory::{Trajectory, mean_vector};
 
 /// Everything the natural step computes, so an oracle user can compare each stage.
 #[derive(Debug, Clone, PartialEq)]
@@ -260,21 +261,20 @@ pub(crate) fn natural_policy_update_checked<T: Scalar, P: Policy<T>>(
 ) -> Result<NaturalStep<T>> {
     let lr = likelihood_ratio_gradient(policy, theta, trajectories, gamma)?;
     if lr.grad.iter().all(|g| *g == T::zero())
-        && let Some((scale, scaled)) = rescaled_rewards(trajectories)
+        && let Some((scaled, exponent)) =
+            scaled_likelihood_ratio_gradient(policy, theta, trajectories, gamma)?
+        && scaled.grad.iter().any(|g| *g != T::zero())
     {
         // The gradient underflowed (rewards ~1e-290 against scores ~1e-61: g ~ 1e-350) while
         // u = F⁻¹g (~1e-230) and θ′ are representable. θ′ does not depend on g's scale (u
-        // scales with g, √(2ε/gᵀu) with 1/|g|), so it is the step of the rewards scaled by
-        // 1/2^k; g and u are that step's × 2^k, rounded once.
-        let lr = likelihood_ratio_gradient(policy, theta, &scaled, gamma)?;
-        if lr.grad.iter().any(|g| *g != T::zero()) {
-            let step = natural_update_checked(theta, &lr.grads, &lr.scores, epsilon, solver)?;
-            return Ok(NaturalStep {
-                grad: step.grad * scale,
-                direction: step.direction * scale,
-                ..step
-            });
-        }
+        // scales with g, √(2ε/gᵀu) with 1/|g|), so it is the step of g·2^−E; g and u are that
+        // step's × 2^E, rounded once.
+        let step = natural_update_checked(theta, &scaled.grads, &scaled.scores, epsilon, solver)?;
+        return Ok(NaturalStep {
+            grad: step.grad.map(|g| mul_pow2(g, exponent)),
+            direction: step.direction.map(|u| mul_pow2(u, exponent)),
+            ..step
+        });
     }
     natural_update_checked(theta, &lr.grads, &lr.scores, epsilon, solver)
 }

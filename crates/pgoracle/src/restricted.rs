@@ -4,12 +4,14 @@ use nalgebra::DVector;
 
 use crate::compensated::power_of_two_near;
 use crate::error::{PgError, Result};
+use crate::extended::mul_pow2;
 use crate::likelihood_ratio::likelihood_ratio_gradient;
+use crate::likelihood_ratio::scaled_likelihood_ratio_gradient;
 use crate::policy::Policy;
 use crate::scalar::{
     Scalar, check_len, check_positive, check_vector, finite_result, lit, stable_norm,
 };
-use crate::trajectory::{Trajectory, rescaled_rewards};
+use crate::trajectory::Trajectory;
 
 /// Restricted step, Eq. (12.6): the solution of
 /// maximize ∇U(θ)ᵀ(θ′ − θ) subject to ½(θ′ − θ)ᵀ I (θ′ − θ) = ε (Eq. 12.5),
@@ -115,19 +117,17 @@ pub fn restricted_update<T: Scalar, P: Policy<T>>(
     check_positive(params.epsilon, "epsilon")?;
     let grad = likelihood_ratio_gradient(policy, theta, trajectories, params.gamma)?.grad;
     if grad.iter().all(|g| *g == T::zero())
-        && let Some((scale, scaled)) = rescaled_rewards(trajectories)
+        && let Some((scaled, exponent)) =
+            scaled_likelihood_ratio_gradient(policy, theta, trajectories, params.gamma)?
+        && scaled.grad.iter().any(|g| *g != T::zero())
     {
-        // The gradient underflowed (rewards ~1e-290): θ′ depends only on g/‖g‖, so it is the
-        // step of the gradient of the rewards scaled by 1/2^k; `grad` is that gradient × 2^k,
-        // rounded once (0 or subnormal when the exact g is below the range).
-        let scaled_grad = likelihood_ratio_gradient(policy, theta, &scaled, params.gamma)?.grad;
-        if scaled_grad.iter().any(|g| *g != T::zero()) {
-            let theta = restricted_step(theta, &scaled_grad, params.epsilon)?;
-            return Ok(RestrictedUpdate {
-                grad: scaled_grad * scale,
-                theta,
-            });
-        }
+        // The gradient underflowed (returns below the range): θ′ depends only on g/‖g‖, so it
+        // is the step of g·2^−E; `grad` is that × 2^E, rounded once (0 or subnormal).
+        let theta = restricted_step(theta, &scaled.grad, params.epsilon)?;
+        return Ok(RestrictedUpdate {
+            grad: scaled.grad.map(|g| mul_pow2(g, exponent)),
+            theta,
+        });
     }
     let theta = restricted_step(theta, &grad, params.epsilon)?;
     Ok(RestrictedUpdate { grad, theta })

@@ -317,3 +317,73 @@ fn clamped_update_whose_gradient_overflows() {
     assert_close(out[0], 1.351787987911157e80, 64.0, "theta[0]");
     assert_close(out[1], 4.708262075809014e62, 64.0, "theta[1]");
 }
+
+/// f32, Gaussian, one 18-step trajectory whose only reward, 5.5e18, comes last with
+/// γ = 2.2e-5: R(τ) = r·γ¹⁷ ≈ 1e-60 is below f32's range, so the gradient was 0 and the update
+/// `ZeroGradient`, although θ′ = θ + √(2ε)·g/‖g‖ is an ordinary vector. The returns are now
+/// kept as m·2^e where they underflow (sample case advs32-restricted_update-19; 50-digit θ′ =
+/// [−1022372937728.046138…, 632783044607.956271…], g ≈ [−7.7e-72, −7.3e-72], 0 in f32).
+#[test]
+fn restricted_update_whose_returns_are_below_f32s_range() {
+    let a = -1_422_748_811_264.0f32;
+    let mut tau = vec![
+        Step {
+            s: 0.0f32,
+            a,
+            r: 0.0
+        };
+        17
+    ];
+    tau.push(Step {
+        s: 0.0,
+        a,
+        r: 5.506_853e18,
+    });
+    let params = RestrictedUpdateParams {
+        gamma: 2.221_394_8e-5f32,
+        epsilon: 0.002_020_460_8,
+    };
+    let theta = DVector::from_vec(vec![-1_022_372_937_728.0f32, 632_783_044_608.0]);
+    let update = restricted_update(&Gaussian, &theta, &[tau], &params).unwrap();
+    assert_eq!(update.grad, DVector::from_vec(vec![0.0f32, 0.0]));
+    // The exact θ′ rounded to f32 (the step, 0.046, is below half an ulp of θ, 2^16 there).
+    let exact = [-1_022_372_937_728.046_1_f64, 632_783_044_607.956_3];
+    for (x, e) in update.theta.iter().zip(exact) {
+        assert_eq!(*x, e as f32, "{x} vs {e}");
+    }
+}
+
+/// f32 linear-Gaussian clamped gradient with σ′ = 5e-15: at the far-tail actions the ratio is
+/// below the smallest subnormal (w = 0) while the score ∂log π/∂σ′ ~ 1e42 overflows f32; the
+/// contribution is 0, not `NonFiniteResult`. The exact gradient is ~1e-2835985179283063027
+/// (sample case advs32-clamped_gradient-168): 0 in f32.
+#[test]
+fn clamped_gradient_whose_score_overflows_under_a_zero_ratio() {
+    use pgoracle::{LinearGaussian, clamped_gradient};
+    let step = |s: f32, a: f32, r: f32| Step { s, a, r };
+    let mut first = vec![step(131_034.36, -0.852_936_7, 0.0); 19];
+    first.push(step(131_034.36, -0.852_936_7, 1.627_603_5e19));
+    let trajectories = vec![
+        first,
+        vec![
+            step(-0.002_344_112_6, -1.815_554e-5, -1.505_564_9),
+            step(-0.471_547_04, -2.777_655e-5, -0.377_898_78),
+        ],
+        vec![
+            step(9.290_395, -6.557_542e-5, 1.616_920_4),
+            step(6_758_510.0, -43.992_447, -0.425_038_28),
+        ],
+    ];
+    let theta = DVector::from_vec(vec![-6.509_199_5e-6f32, 2.828_697_8e-5]);
+    let theta_prime = DVector::from_vec(vec![1.497_927_2e-5f32, 5.014_107e-15]);
+    let grad = clamped_gradient(
+        &LinearGaussian,
+        &theta,
+        &theta_prime,
+        &trajectories,
+        6.794_245e-5,
+        340.199_13,
+    )
+    .unwrap();
+    assert_eq!(grad, DVector::from_vec(vec![0.0f32, 0.0]));
+}
