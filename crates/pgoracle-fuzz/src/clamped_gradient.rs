@@ -215,7 +215,12 @@ fn params<T: Real>(xs: &[Num], n: usize) -> DVector<T> {
 
 /// Whether Algorithm 12.6 drops the step: the harness's own reading of the clamp.
 fn clamped<T: Real>(w: T, r: T, epsilon: T) -> bool {
-    (r > T::zero() && w > T::one() + epsilon) || (r < T::zero() && w < T::one() - epsilon)
+    // On the margin (w − 1) − ε, as the library decides (crates/pgoracle/src/decision.rs): w − 1
+    // is exact near the boundary, where `w > 1 + ε` also rounds 1 + ε, and with ε = w − 1 ± 1 ulp
+    // (`Epsilon::AtRatio`) the two roundings disagree (fuzz finding crash-bcf6a8f1, f32). Such a
+    // decision is within its rounding bound: the oracle lists it as indeterminate.
+    (r > T::zero() && (w - T::one()) - epsilon > T::zero())
+        || (r < T::zero() && (T::one() - w) - epsilon > T::zero())
 }
 
 /// The outcome Algorithm 12.6 gives, walked step by step: the gradient with the sum of the

@@ -261,7 +261,18 @@ pub fn check(tests: &[CheckCase], candidate: &HashMap<String, Value>) -> Vec<Cas
                 return report;
             };
             let got_error = result["error"]["kind"].as_str();
+            let rank_indeterminate = t.indeterminate.iter().any(|d| d["decision"] == "rank");
             match (&t.expected_error, &t.expected) {
+                // F singular to working precision or not is decided by rounding: an output of
+                // the candidate is the other branch (its values are not judged).
+                (Some(kind), _)
+                    if kind == "SingularFisher"
+                        && rank_indeterminate
+                        && result.get("output").is_some() =>
+                {
+                    report.branch =
+                        Some("an output where F is singular to working precision".into());
+                }
                 (Some(kind), _) => {
                     if got_error != Some(kind.as_str()) {
                         report.problem = Some(Problem::WrongError {
@@ -278,6 +289,10 @@ pub fn check(tests: &[CheckCase], candidate: &HashMap<String, Value>) -> Vec<Cas
                             .any(|d| d["decision"] == "zero_gradient") =>
                     {
                         report.branch = Some("ZeroGradient (g = 0)".into());
+                    }
+                    None if got_error == Some("SingularFisher") && rank_indeterminate => {
+                        report.branch =
+                            Some("SingularFisher (F singular to working precision)".into());
                     }
                     None => {
                         report.problem = Some(Problem::NoOutput {

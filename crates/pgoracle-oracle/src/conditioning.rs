@@ -248,6 +248,69 @@ impl Certified {
     }
 }
 
+/// The exact solver's rank test λ_min ≤ τ = n·ε·λ_max as a decision: margin λ_min − τ,
+/// bound τ/2. A backward-stable eigenvalue or factorisation moves λ_min by a few ε·λ_max, so
+/// within half the threshold of it whether F is singular to working precision is decided by
+/// rounding; an exactly singular F (λ_min = 0, margin −τ) stays certain.
+fn rank_decision(margin: f64, threshold: f64) -> Option<Certified> {
+    let bound = 0.5 * threshold;
+    (margin.abs() <= bound || margin.is_nan()).then(|| Certified {
+        decision: "rank".into(),
+        at: 0,
+        margin,
+        bound,
+        holds: margin > 0.0,
+    })
+}
+
+/// The `rank` decision of a `SingularFisher` error, when the rank test decided it within its
+/// bound: another implementation may solve F.
+pub fn rank_of_error(error: &pgoracle::PgError) -> Option<Certified> {
+    match error {
+        pgoracle::PgError::SingularFisher {
+            rank_margin: Some([margin, threshold]),
+            ..
+        } => rank_decision(*margin, *threshold),
+        _ => None,
+    }
+}
+
+/// The `rank` decision of an exact solve that went through: from the output's `fisher`, when
+/// λ_min is within the bound above the threshold (another implementation may call F
+/// singular).
+fn rank_of_output(
+    op: Operation,
+    input: &Value,
+    output: &Map<String, Value>,
+    eps: f64,
+) -> Option<Certified> {
+    let solves = matches!(
+        op,
+        Operation::NaturalUpdate | Operation::NaturalPolicyUpdate | Operation::TrustRegionUpdate
+    );
+    let exact = input.get("solver").is_none_or(|s| s["kind"] == "exact");
+    if !solves || !exact {
+        return None;
+    }
+    let rows = output.get("fisher")?.as_array()?;
+    let n = rows.len();
+    let mut entries = Vec::with_capacity(n * n);
+    for row in rows {
+        numbers(row, &mut entries);
+    }
+    if n == 0 || entries.len() != n * n {
+        return None;
+    }
+    let f = nalgebra::DMatrix::from_row_slice(n, n, &entries);
+    let eig = f
+        .try_symmetric_eigen(f64::EPSILON, 1000 + 100 * n)?
+        .eigenvalues;
+    let max = eig.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let min = eig.iter().fold(max, |m, x| m.min(*x));
+    let threshold = n as f64 * eps * max;
+    rank_decision(min - threshold, threshold)
+}
+
 /// The operations whose `grad` output is a computed mean (of gradients or of score × return
 /// terms) that the step then divides by: ZeroGradient when it is exactly 0.
 const ZERO_GRADIENT_OPS: [Operation; 4] = [
@@ -433,8 +496,12 @@ pub fn certify(
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let rank = rank_of_output(op, input, output, epsilon(scalar));
     if !kappa && decisions.is_empty() {
-        return Ok(Certificate::default());
+        return Ok(Certificate {
+            kappa: None,
+            decisions: rank.into_iter().collect(),
+        });
     }
     let options = following(output);
     let sens = if scalar == "f32" {
@@ -443,7 +510,10 @@ pub fn certify(
         sensitivities::<Dual64>(op, input, id, &options)?
     };
     let Some(mut sens) = sens else {
-        return Ok(Certificate::default());
+        return Ok(Certificate {
+            kappa: None,
+            decisions: rank.into_iter().collect(),
+        });
     };
     if kappa && op == Operation::TrustRegionUpdate {
         add_candidate_rounding(scalar, input, id, output, &mut sens)?;
@@ -467,6 +537,7 @@ pub fn certify(
     if kappa {
         certified.extend(zero_gradient(op, output, &sens, eps));
     }
+    certified.extend(rank);
     for (d, s) in decisions.iter().zip(&sens_decisions) {
         let mut terms = Vec::new();
         numbers(&s["terms"], &mut terms);

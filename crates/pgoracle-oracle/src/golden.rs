@@ -172,6 +172,10 @@ fn golden_test(case: &Value, operation: Operation, tc_id: usize) -> Result<Golde
             ));
         }
         test.expected_error = kind.as_str().map(str::to_string);
+        if let Some(Value::Array(entries)) = result["error"].get("indeterminate") {
+            test.flags.push("IndeterminateDecision".to_string());
+            test.indeterminate = Some(entries.clone());
+        }
         return Ok(test);
     }
     let mut output = result["output"].as_object().cloned().ok_or_else(|| {

@@ -163,6 +163,10 @@ pub fn eval_certified(
             let mut error = Map::new();
             error.insert("kind".into(), Value::String(e.kind().into()));
             error.insert("message".into(), Value::String(e.to_string()));
+            if let Some(rank) = conditioning::rank_of_error(&e) {
+                error.insert("indeterminate".into(), Value::Array(vec![rank.entry()]));
+                decisions.push(rank);
+            }
             result.insert("error".into(), Value::Object(error));
         }
     }

@@ -324,3 +324,42 @@ fn solve_fields_add_the_condition_number_of_the_matrix_solved() {
     let inputs = (2.8f64 * 0.2).max(2.5 * 0.5) / 0.5;
     assert!((direction - (inputs + 2.5)).abs() < 1e-12, "{direction}");
 }
+
+/// F = diag(1, δ) from scores [√2, 0] and [0, √(2δ)]: the exact solver's rank test is
+/// λ_min ≤ τ = n·ε·λ_max = 2ε. With δ within τ/2 of τ (δ = 2.2ε solves, δ = 1.8ε is
+/// `SingularFisher`) the result lists a `rank` decision and `check` accepts the other branch; an
+/// exactly singular F (δ = 0: margin −τ) and δ = 0.5ε are certain.
+#[test]
+fn the_rank_test_near_its_threshold_is_a_decision() {
+    let case = |delta: f64| {
+        json!({"id": "rank", "operation": "natural_update", "input": {
+            "theta": [0.0, 0.0], "grads": [[1.0, 0.0], [0.0, 1.0]],
+            "scores": [[std::f64::consts::SQRT_2, 0.0], [0.0, (2.0 * delta).sqrt()]],
+            "epsilon": 0.1}})
+    };
+    let eps = f64::EPSILON;
+    let rank_entries = |result: &Value| -> usize {
+        let holder = result.get("output").unwrap_or(&result["error"]);
+        holder["indeterminate"]
+            .as_array()
+            .map_or(0, |d| d.iter().filter(|e| e["decision"] == "rank").count())
+    };
+    let solves = eval_case(&case(2.2 * eps)).unwrap();
+    assert!(solves.get("output").is_some(), "{solves}");
+    assert_eq!(rank_entries(&solves), 1, "{solves}");
+    let singular = eval_case(&case(1.8 * eps)).unwrap();
+    assert_eq!(singular["error"]["kind"], "SingularFisher");
+    assert_eq!(rank_entries(&singular), 1, "{singular}");
+    for delta in [0.0, 0.5 * eps] {
+        let certain = eval_case(&case(delta)).unwrap();
+        assert_eq!(certain["error"]["kind"], "SingularFisher");
+        assert_eq!(rank_entries(&certain), 0, "{certain}");
+    }
+    // check: a golden output near the threshold accepts a candidate's SingularFisher.
+    let test = golden_case(&case(2.2 * eps));
+    let candidate = HashMap::from([(
+        json!("rank").to_string(),
+        json!({"id": "rank", "error": {"kind": "SingularFisher", "message": "singular"}}),
+    )]);
+    assert!(check(std::slice::from_ref(&test), &candidate)[0].agrees());
+}

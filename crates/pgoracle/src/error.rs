@@ -14,7 +14,7 @@ pub type Result<T> = std::result::Result<T, PgError>;
 ///
 /// `#[non_exhaustive]`: a later version may add kinds; match with a wildcard arm, or use
 /// [`PgError::kind`].
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum PgError {
     /// A NaN or an infinity in an input; `field` names where.
@@ -58,6 +58,10 @@ pub enum PgError {
     SingularFisher {
         /// The test that failed.
         reason: String,
+        /// [λ_min − τ, τ] with τ = n·ε·λ_max, of F/σ²_max, when the exact solver's rank test
+        /// decided (`None` for rank ≤ m < n and for a failed factorisation): the decision's
+        /// margin and threshold, which the oracle turns into a `rank` decision.
+        rank_margin: Option<[f64; 2]>,
     },
     /// gᵀu ≤ 0 in the natural step scale √(2ε / gᵀu) of Eq. 12.12.
     #[error("non-positive curvature: gᵀu = {value}, so √(2ε/gᵀu) is undefined")]

@@ -168,6 +168,7 @@ pub(crate) fn solve_direction<T: Scalar>(
                         "rank ≤ m = {m} < n = {n} (fewer trajectories than parameters); \
                          use the damped, pseudo_inverse or conjugate_gradient solver"
                     ),
+                    rank_margin: None,
                 });
             }
             let (mut f_hat, scales) = scaled_fisher(&g_mat)?;
@@ -255,7 +256,9 @@ fn solve_exact<T: Scalar>(
     let min = eig.iter().fold(max, |m, x| m.min(*x));
     let threshold = lit::<T>(n as f64) * epsilon::<T>() * max;
     if max == T::zero() || min <= threshold {
+        let as_f64 = |x: T| nalgebra::try_convert::<T, f64>(x).unwrap_or(f64::NAN);
         return Err(PgError::SingularFisher {
+            rank_margin: Some([as_f64(min - threshold), as_f64(threshold)]),
             reason: format!(
                 "smallest eigenvalue {min} ≤ n·ε·λ_max = {threshold} (λ_max = {max}) of F/σ²_max \
                  (σ_max = {top}); use the damped, pseudo_inverse or conjugate_gradient solver"
@@ -274,6 +277,7 @@ fn solve_exact<T: Scalar>(
             .solve(&h)
             .ok_or_else(|| PgError::SingularFisher {
                 reason: "LU factorisation found a zero pivot".into(),
+                rank_margin: None,
             })?,
     };
     let u = DVector::from_fn(n, |j, _| mul_div_pow2(v[j], t, scales[j]));
@@ -296,6 +300,7 @@ fn solve_damped<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, damping: T) -> Result
     }
     cholesky_solve(a, g).ok_or_else(|| PgError::SingularFisher {
         reason: format!("F + λI is not positive definite to working precision (λ = {damping})"),
+        rank_margin: None,
     })
 }
 

@@ -15,7 +15,7 @@ use crate::tolerance::Tolerance;
 use crate::{Gaussian, fisher, kl_categorical, likelihood_ratio_gradient, trust_region_update};
 
 /// Why the worked values could not be recomputed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum VerifyError {
     /// A computation of the chapter returned an error (none does for the book's data).
     #[error(transparent)]

@@ -8,7 +8,7 @@ use pgoracle::error::PgError;
 
 /// A failure of `pgoracle figures`: a computation without a defined value, a drawing error,
 /// or a file that cannot be written.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 pub enum FigureError {
     /// A Chapter 12 computation behind a figure has no defined value.
     #[error("{figure}: {source}")]
