@@ -351,10 +351,16 @@ fn flipped_certain_decision(
     decisions: &[Certified],
     accept_at: Option<usize>,
 ) -> Option<&Certified> {
-    let mut steps: Vec<usize> = decisions.iter().map(|d| d.at).collect();
+    // The line search's own tests only: a `rank` or `zero_gradient` entry also has `at` 0.
+    let searched = |d: &&Certified| d.decision.starts_with("linesearch_");
+    let mut steps: Vec<usize> = decisions.iter().filter(searched).map(|d| d.at).collect();
     steps.dedup();
     for k in steps {
-        let tests: Vec<&Certified> = decisions.iter().filter(|d| d.at == k).collect();
+        let tests: Vec<&Certified> = decisions
+            .iter()
+            .filter(searched)
+            .filter(|d| d.at == k)
+            .collect();
         let book = tests.iter().all(|d| d.holds);
         let forced = accept_at == Some(k);
         if forced && !book {
