@@ -144,7 +144,39 @@ fn assert_finite_numbers(v: &Value, text: &str) {
         }
         Value::String(s) => panic!("output value {s:?} is a string: {text:?}"),
         Value::Array(items) => items.iter().for_each(|x| assert_finite_numbers(x, text)),
-        Value::Object(map) => map.values().for_each(|x| assert_finite_numbers(x, text)),
+        Value::Object(map) => map.iter().for_each(|(key, x)| {
+            if key == "indeterminate" {
+                assert_indeterminate(x, text);
+            } else {
+                assert_finite_numbers(x, text);
+            }
+        }),
         Value::Null | Value::Bool(_) => {}
+    }
+}
+
+/// `indeterminate` (issue #16): an array of `{ decision, at, margin, bound }` with a known
+/// decision name, an integer `at`, a number or non-finite string as `margin` and `bound`.
+fn assert_indeterminate(v: &Value, text: &str) {
+    const DECISIONS: [&str; 5] = [
+        "linesearch_constraint",
+        "linesearch_improvement",
+        "clamp",
+        "rank",
+        "zero_gradient",
+    ];
+    let entries = v
+        .as_array()
+        .unwrap_or_else(|| panic!("indeterminate is not an array: {text:?}"));
+    for e in entries {
+        let decision = e["decision"].as_str().unwrap_or_default();
+        assert!(DECISIONS.contains(&decision), "decision {e}: {text:?}");
+        assert!(e["at"].is_u64(), "at {e}: {text:?}");
+        for key in ["margin", "bound"] {
+            assert!(
+                e[key].is_number() || e[key].is_string(),
+                "{key} {e}: {text:?}"
+            );
+        }
     }
 }

@@ -43,7 +43,7 @@ use serde_json::{Map, Value, json};
 use super::DocError;
 use super::compare::parse_value;
 use super::fields::Fields;
-use super::number::JsonScalar;
+use super::number::{JsonScalar, number};
 use super::operation::Operation;
 use super::ops::{self, Outcome, RunOptions};
 
@@ -234,16 +234,19 @@ pub struct Certified {
 }
 
 impl Certified {
-    /// Whether rounding could flip the decision: |margin| ≤ bound (or the margin is NaN).
+    /// Whether rounding could flip the decision: a finite |margin| ≤ bound, or a NaN margin. An
+    /// infinite margin (a ratio that overflows: certainly clamped) is certain whatever the
+    /// bound; an unknown (infinite) bound makes every finite margin indeterminate.
     pub fn indeterminate(&self) -> bool {
-        self.margin.is_nan() || self.margin.abs() <= self.bound
+        self.margin.is_nan() || (self.margin.is_finite() && self.margin.abs() <= self.bound)
     }
 
-    /// The `indeterminate` entry of an output: `{ decision, at, margin, bound }`.
+    /// The `indeterminate` entry of an output: `{ decision, at, margin, bound }`; a non-finite
+    /// margin or bound (an unknown sensitivity) is written as the interface's strings.
     pub fn entry(&self) -> Value {
         json!({
             "decision": self.decision, "at": self.at,
-            "margin": self.margin, "bound": self.bound,
+            "margin": number(self.margin), "bound": number(self.bound),
         })
     }
 }
