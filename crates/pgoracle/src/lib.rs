@@ -36,6 +36,7 @@ pub mod book;
 mod cholesky;
 pub mod clamped;
 pub mod compensated;
+pub mod conventions;
 pub mod decision;
 pub mod error;
 pub mod extended;
