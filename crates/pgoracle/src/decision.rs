@@ -20,6 +20,9 @@ pub enum DecisionKind {
     /// Algorithm 12.5's improvement test f(θ, θ′) > f(θ, θ) at one candidate; margin
     /// f(θ, θ′) − f(θ, θ).
     LinesearchImprovement,
+    /// The `strict` acceptance convention's constraint test KL < δ (sb3-contrib's
+    /// `kl_div < self.target_kl`); margin δ − KL, taken only when > 0.
+    LinesearchStrictConstraint,
     /// Eq. (12.23)'s clamp of one sample's likelihood ratio at 1 ± ε; margin (w − 1) − ε when
     /// R > 0, (1 − w) − ε when R < 0 (clamped, so the sample contributes 0, when > 0).
     Clamp,
@@ -31,6 +34,7 @@ impl DecisionKind {
         match self {
             DecisionKind::LinesearchConstraint => "linesearch_constraint",
             DecisionKind::LinesearchImprovement => "linesearch_improvement",
+            DecisionKind::LinesearchStrictConstraint => "linesearch_constraint_strict",
             DecisionKind::Clamp => "clamp",
         }
     }

@@ -51,6 +51,7 @@ pub mod policy;
 #[cfg(feature = "simulate")]
 pub mod problem;
 pub mod restricted;
+pub mod samples;
 pub mod scalar;
 #[cfg(feature = "simulate")]
 pub mod simulate;
@@ -75,7 +76,7 @@ pub use kl::{Normal, kl_categorical, kl_gaussian};
 pub use likelihood_ratio::{LikelihoodRatioGradient, likelihood_ratio_gradient, score, scores};
 pub use linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch};
 pub use natural::{NaturalStep, natural_policy_update, natural_update};
-pub use policy::{Gaussian, LinearGaussian, LinearMean, Policy, Softmax};
+pub use policy::{Gaussian, GaussianLogStd, LinearGaussian, LinearMean, Policy, Softmax};
 pub use restricted::{
     RestrictedUpdate, RestrictedUpdateParams, restricted_step, restricted_update,
 };
@@ -87,7 +88,7 @@ pub use surrogate::{
 };
 pub use tolerance::Tolerance;
 pub use trajectory::{Step, Trajectory, discounted_return, reward_to_go, rewards_to_go};
-pub use trust_region::{TrustRegionStep, trust_region_update};
+pub use trust_region::{TrustRegionStep, trust_region_update, ConventionalStep, TrustRegionSettings, trust_region_update_with};
 
 /// The README's Rust example, compiled and run as a doctest.
 #[cfg(doctest)]

@@ -2,6 +2,7 @@
 
 use nalgebra::DVector;
 
+use crate::conventions::Acceptance;
 use crate::decision::{Decision, DecisionKind};
 use crate::error::Result;
 use crate::scalar::{
@@ -32,6 +33,8 @@ pub struct LinesearchParams<T> {
     /// (k > `max_steps`: accept none). `pgoracle check` evaluates with it the branch another
     /// implementation took at a decision rounding could flip (an `indeterminate` one).
     pub accept_at: Option<usize>,
+    /// The acceptance convention: the book's g ≤ ε, or `strict` KL < δ (`shared/spec/profiles.md`).
+    pub acceptance: Acceptance,
 }
 
 impl<T: Scalar> LinesearchParams<T> {
@@ -43,6 +46,7 @@ impl<T: Scalar> LinesearchParams<T> {
             alpha: lit(0.5),
             max_steps: 100,
             accept_at: None,
+            acceptance: Acceptance::Book,
         }
     }
 
@@ -66,6 +70,12 @@ impl<T: Scalar> LinesearchParams<T> {
             accept_at: Some(k),
             ..self
         }
+    }
+
+    /// The same parameters with the acceptance convention `acceptance`.
+    #[must_use]
+    pub fn with_acceptance(self, acceptance: Acceptance) -> Self {
+        LinesearchParams { acceptance, ..self }
     }
 
     /// Checks ε > 0 and α ∈ (0, 1).
@@ -237,7 +247,10 @@ where
         let values = evaluate(&candidate)?;
         if let Some(v) = values {
             let constraint = Decision {
-                kind: DecisionKind::LinesearchConstraint,
+                kind: match params.acceptance {
+                    Acceptance::Book => DecisionKind::LinesearchConstraint,
+                    Acceptance::Strict => DecisionKind::LinesearchStrictConstraint,
+                },
                 at: steps,
                 margin: params.epsilon - v.g,
                 terms: [params.epsilon, v.g],

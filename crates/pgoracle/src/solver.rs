@@ -10,14 +10,16 @@
 use nalgebra::{DMatrix, DVector, Dyn, SymmetricEigen};
 
 use crate::cholesky::cholesky_solve;
-use crate::compensated::power_of_two_near;
+use crate::compensated::{dot2, power_of_two_near};
+use crate::conventions::CgStop;
 use crate::error::{PgError, Result};
 use crate::fisher::{
     fisher_from_score_matrix, mirror_lower_to_upper, scaled_fisher, unscaled_fisher,
 };
 use crate::limits::MAX_ITERATIONS;
 use crate::scalar::{
-    Scalar, check_nonnegative, check_positive, finite_scalar, lit, smallest_normal, stable_norm,
+    Scalar, check_nonnegative, check_positive, finite_result, finite_scalar, lit, smallest_normal,
+    stable_norm,
 };
 use crate::tolerance::epsilon;
 
@@ -414,4 +416,111 @@ fn solve_cg<T: Scalar>(
     finite_scalar(info.residual, "cg_residual")?;
     let u = u.map(|x| mul_div_pow2(mul_div_pow2(x, t, s), T::one(), s));
     Ok((u, info))
+}
+
+/// Conjugate gradient on an explicit symmetric matrix, A u = g, from a start x₀ and with either
+/// stopping rule of the `solver` convention (`shared/spec/profiles.md`): `relative`
+/// ‖r‖ ≤ tol·‖g‖ (version 1), or `absolute_squared` ‖r‖² < tol, sb3-contrib's
+/// `conjugate_gradient_solver` (`sb3_contrib/common/utils.py`), step by step:
+///
+/// x = x₀, r = g − Ax, ρ = rᵀr; if the stop holds, return x. p = r; for i = 0..max_iters:
+/// α = ρ/pᵀAp, x += αp; after the last iteration return x; r −= αAp, ρ′ = rᵀr; if the stop
+/// holds, return x; p = r + (ρ′/ρ)p, ρ = ρ′.
+///
+/// Inner products are compensated ([`dot2`](crate::compensated::dot2)). A direction of zero or
+/// negative curvature pᵀAp ≤ 0 ends the iteration with the current x (the peer would divide by
+/// zero there and carry NaN into the step).
+pub(crate) fn conjugate_gradient_from<T: Scalar>(
+    a: &DMatrix<T>,
+    g: &DVector<T>,
+    params: &CgParams<T>,
+    stop: CgStop,
+    start: Option<&DVector<T>>,
+) -> Result<(DVector<T>, CgInfo<T>)> {
+    let target = match stop {
+        CgStop::Relative => params.tol * stable_norm(g),
+        CgStop::AbsoluteSquared => params.tol,
+    };
+    let done = |rr: T| match stop {
+        CgStop::Relative => rr.sqrt() <= target,
+        CgStop::AbsoluteSquared => rr < target,
+    };
+    let mut x = start.cloned().unwrap_or_else(|| DVector::zeros(g.len()));
+    let mut r = g - a * &x;
+    let mut rr = dot2(&r, &r);
+    let mut iterations = 0;
+    let mut converged = done(rr);
+    if !converged {
+        let mut p = r.clone();
+        while iterations < params.max_iters {
+            let ap = a * &p;
+            let curvature = dot2(&p, &ap);
+            if curvature <= T::zero() || !curvature.is_finite() {
+                break;
+            }
+            let step = rr / curvature;
+            x.axpy(step, &p, T::one());
+            iterations += 1;
+            if iterations == params.max_iters {
+                break;
+            }
+            r.axpy(-step, &ap, T::one());
+            let rr_next = dot2(&r, &r);
+            if done(rr_next) {
+                rr = rr_next;
+                converged = true;
+                break;
+            }
+            p = &r + &p * (rr_next / rr);
+            rr = rr_next;
+        }
+    }
+    let info = CgInfo {
+        iterations,
+        residual: rr.sqrt(),
+        converged,
+    };
+    if params.strict && !converged {
+        return Err(PgError::NoConvergence {
+            iterations,
+            detail: format!("conjugate gradient residual ‖r‖ = {}", info.residual),
+        });
+    }
+    finite_scalar(info.residual, "cg_residual")?;
+    Ok((finite_result(x, "direction")?, info))
+}
+
+/// Solves A u = g for an explicit symmetric A that the `fisher` and `damping` conventions built
+/// (F + λI): `Exact` by Cholesky (`SingularFisher` when A is not positive definite to working
+/// precision), `Damped` with its own λ added, `PseudoInverse` by eigendecomposition, and
+/// `ConjugateGradient` from `start` with the `cg_stop` rule ([`conjugate_gradient_from`], its
+/// damping added to A). The version-1 path from the score matrix is [`solve_direction`].
+pub(crate) fn solve_explicit<T: Scalar>(
+    solver: &Solver<T>,
+    a: DMatrix<T>,
+    g: &DVector<T>,
+    stop: CgStop,
+    start: Option<&DVector<T>>,
+) -> Result<Direction<T>> {
+    let with_damping = |mut m: DMatrix<T>, damping: T| {
+        for i in 0..m.nrows() {
+            m[(i, i)] += damping;
+        }
+        m
+    };
+    let (direction, cg) = match solver {
+        Solver::Exact => (solve_damped(&a, g, T::zero())?, None),
+        Solver::Damped { damping } => (solve_damped(&a, g, *damping)?, None),
+        Solver::PseudoInverse { rcond } => (solve_pseudo_inverse(&a, g, *rcond)?, None),
+        Solver::ConjugateGradient(params) => {
+            let damped = with_damping(a.clone(), params.damping);
+            let (u, info) = conjugate_gradient_from(&damped, g, params, stop, start)?;
+            (u, Some(info))
+        }
+    };
+    Ok(Direction {
+        fisher: Some(a),
+        direction,
+        cg,
+    })
 }

@@ -1,14 +1,23 @@
-//! Section 12.4: the trust region update (TRPO), Algorithm 12.5.
+//! Section 12.4: the trust region update (TRPO), Algorithm 12.5, and the same update under
+//! explicit conventions ([`trust_region_update_with`], `shared/spec/profiles.md`).
 
-use nalgebra::DVector;
+use nalgebra::{DMatrix, DVector};
 
+use crate::compensated::{CompensatedSum, dot2};
+use crate::conventions::{CgStop, Conventions, FisherKind, LinesearchKl, StepScale};
 use crate::decision::Decision;
 use crate::error::{PgError, Result};
+use crate::fisher::{fisher, fisher_vector_product, score_matrix};
+use crate::likelihood_ratio::likelihood_ratio_gradient;
 use crate::linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch_checked};
-use crate::natural::{NaturalStep, natural_policy_update_checked};
+use crate::natural::{NaturalStep, natural_policy_update_checked, natural_step};
 use crate::policy::Policy;
-use crate::scalar::Scalar;
-use crate::solver::Solver;
+use crate::samples::{Sample, normalize_advantages, one_step_trajectories};
+use crate::scalar::{
+    Scalar, check_finite_vec, check_len, check_nonnegative, finite_matrix, finite_result,
+    finite_scalar, lit,
+};
+use crate::solver::{Direction, Solver, solve_direction, solve_explicit};
 use crate::surrogate::{surrogate_constraint, surrogate_improvement, surrogate_objective};
 use crate::trajectory::Trajectory;
 
@@ -103,4 +112,223 @@ pub fn trust_region_update<T: Scalar, P: Policy<T>>(
         theta: result,
         decisions,
     })
+}
+
+/// The settings of [`trust_region_update_with`] beyond the line search's: the conventions, the
+/// solver (version 1's `solver` object), and the solver convention's CG stop and start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustRegionSettings<T> {
+    /// The conventions (`fisher`, `damping`, `step_scale`, `linesearch_kl`,
+    /// `normalize_advantage`; `acceptance` is [`LinesearchParams::acceptance`]).
+    pub conventions: Conventions,
+    /// The solver for (F + λI)u = g.
+    pub solver: Solver<T>,
+    /// CG's stopping rule.
+    pub cg_stop: CgStop,
+    /// CG's start x₀ (zeros when `None`); the peer draws x₀ = 10⁻⁴·N(0, 1).
+    pub cg_start: Option<DVector<T>>,
+}
+
+/// What [`trust_region_update_with`] computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConventionalStep<T: Scalar> {
+    /// The update, as [`trust_region_update`] reports it; `natural.fisher` is the matrix F + λI
+    /// the direction solved with, and `natural.grad` the gradient of the (standardised)
+    /// advantages.
+    pub step: TrustRegionStep<T>,
+    /// The step length β along u: √(2ε/gᵀu) or √(2δ/uᵀ(F + λI)u) (sb3-contrib's
+    /// `line_search_max_step_size`).
+    pub step_size: T,
+    /// The advantages the update used, after the `normalize_advantage` convention.
+    pub advantages: Vec<T>,
+}
+
+/// Trust region update under explicit conventions (`shared/spec/profiles.md`), on a flat batch
+/// of samples: Algorithm 12.5 on the one-step trajectories ((sᵢ, aᵢ, Âᵢ)) with γ = 1
+/// ([`crate::samples`]), with each convention one setting of its steps:
+///
+/// 1. Âᵢ: the advantages after `normalize_advantage` ([`normalize_advantages`]);
+/// 2. g = meanᵢ Âᵢ∇log π_θ(aᵢ | sᵢ) (Algorithm 12.4's likelihood-ratio gradient);
+/// 3. F: `empirical`, meanᵢ ∇log π ∇log πᵀ (Eq. 12.10), or `kl_hessian`, meanᵢ of the Fisher
+///    information of π_θ(·|sᵢ) ([`Policy::fisher_information`]), the Hessian at θ′ = θ of the
+///    mean KL that sb3-contrib differentiates twice; A = F + λI with λ = `damping`;
+/// 4. u from A u = g with the solver (CG from `cg_start`, stopping by `cg_stop`);
+/// 5. θ′ = θ + βu, β = √(2ε/gᵀu) (`g_dot_u`, Eq. 12.13) or √(2ε/uᵀAu) (`u_dot_au`);
+/// 6. the line search of Algorithm 12.5 from θ′ with f(θ′) = meanᵢ wᵢÂᵢ and the divergence
+///    `linesearch_kl`: `old_new`, meanᵢ D_KL(π_θ(·|sᵢ) ‖ π_θ′(·|sᵢ)) (Eq. 12.19), or `new_old`,
+///    meanᵢ D_KL(π_θ′(·|sᵢ) ‖ π_θ(·|sᵢ)) (sb3-contrib); acceptance by `params.acceptance`.
+///
+/// With every convention at the book's and an exact or relative-CG solver from 0, the direction
+/// is the version-1 one ([`solve_direction`] from the scores).
+///
+/// # Errors
+/// As [`trust_region_update`]; `ZeroGradient` when g = 0 exactly (the peer divides 2δ by
+/// uᵀAu = 0, or, with a random CG start, steps along rounding noise: the natural direction
+/// is undefined); `InvalidParameter` for a negative or non-finite damping, a `cg_start` of
+/// another length, or `sample_std` on one sample.
+pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    samples: &[Sample<P::State, P::Action, T>],
+    params: &LinesearchParams<T>,
+    settings: &TrustRegionSettings<T>,
+) -> Result<ConventionalStep<T>> {
+    params.check()?;
+    settings.solver.check()?;
+    let conventions = &settings.conventions;
+    let damping = lit::<T>(conventions.damping);
+    check_nonnegative(damping, "damping")?;
+    if let Some(start) = &settings.cg_start {
+        check_len(start, theta.len(), "cg_start")?;
+        check_finite_vec(start, "cg_start")?;
+    }
+    let raw: Vec<T> = samples.iter().map(|x| x.advantage).collect();
+    let advantages = normalize_advantages(&raw, conventions.normalize_advantage)?;
+    let standardised: Vec<_> = samples
+        .iter()
+        .zip(&advantages)
+        .map(|(x, a)| Sample {
+            advantage: *a,
+            ..x.clone()
+        })
+        .collect();
+    let trajectories = one_step_trajectories(&standardised);
+    let one = T::one();
+    let lr = likelihood_ratio_gradient(policy, theta, &trajectories, one)?;
+    let grad = lr.grad;
+    if grad.iter().all(|x| *x == T::zero()) {
+        return Err(PgError::ZeroGradient {
+            field: "grad".into(),
+        });
+    }
+    let book_direction = conventions.fisher == FisherKind::Empirical
+        && conventions.damping == 0.0
+        && settings.cg_start.is_none()
+        && settings.cg_stop == CgStop::Relative;
+    let Direction {
+        fisher,
+        direction,
+        cg,
+    } = if book_direction {
+        solve_direction(&settings.solver, score_matrix(&lr.scores)?, &grad)?
+    } else {
+        let mut a = match conventions.fisher {
+            FisherKind::Empirical => fisher(&lr.scores)?,
+            FisherKind::KlHessian => kl_hessian(policy, theta, samples)?,
+        };
+        for i in 0..a.nrows() {
+            a[(i, i)] += damping;
+        }
+        solve_explicit(
+            &settings.solver,
+            a,
+            &grad,
+            settings.cg_stop,
+            settings.cg_start.as_ref(),
+        )?
+    };
+    let direction = finite_result(direction, "direction")?;
+    let (scale_by, step_size) = match conventions.step_scale {
+        StepScale::GDotU => (grad.clone(), dot2(&grad, &direction)),
+        StepScale::UDotAu => {
+            let matrix = match (&fisher, &settings.solver) {
+                (Some(f), Solver::ConjugateGradient(p)) if !book_direction => {
+                    f * &direction + &direction * p.damping
+                }
+                (Some(f), _) => f * &direction,
+                (None, _) => fisher_vector_product(&score_matrix(&lr.scores)?, &direction),
+            };
+            let curvature = dot2(&matrix, &direction);
+            (matrix, curvature)
+        }
+    };
+    let two_eps = params.epsilon + params.epsilon;
+    let step_size = finite_scalar((two_eps / step_size).sqrt(), "line_search_max_step_size")?;
+    let theta_natural = natural_step(theta, &scale_by, &direction, params.epsilon)?;
+    let f_theta = surrogate_objective(policy, theta, theta, &trajectories, one)?;
+    let evaluate = |candidate: &DVector<T>| -> Result<Option<SurrogateValues<T>>> {
+        if policy.check_theta(candidate, "theta_prime").is_err() {
+            return Ok(None);
+        }
+        let values = linesearch_divergence(
+            policy,
+            theta,
+            candidate,
+            samples,
+            &trajectories,
+            conventions.linesearch_kl,
+        )
+        .and_then(|g| {
+            let f = surrogate_objective(policy, theta, candidate, &trajectories, one)?;
+            let improvement = surrogate_improvement(policy, theta, candidate, &trajectories, one)?;
+            Ok(SurrogateValues { f, g, improvement })
+        });
+        match values {
+            Ok(v) => Ok(Some(v)),
+            Err(PgError::NonFiniteResult { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let (outcome, decisions) = linesearch_checked(theta, &theta_natural, params, evaluate)?;
+    let result = match &outcome {
+        LinesearchOutcome::Accepted {
+            theta: accepted, ..
+        } => accepted.clone(),
+        LinesearchOutcome::Exhausted { .. } => theta.clone(),
+    };
+    Ok(ConventionalStep {
+        step: TrustRegionStep {
+            natural: NaturalStep {
+                grad,
+                fisher,
+                direction,
+                theta: theta_natural,
+                cg,
+            },
+            f_theta,
+            outcome,
+            theta: result,
+            decisions,
+        },
+        step_size,
+        advantages,
+    })
+}
+
+/// F = meanᵢ of the Fisher information of π_θ(·|sᵢ): the `kl_hessian` convention, the Hessian
+/// at θ′ = θ of meanᵢ D_KL(π_θ′(·|sᵢ) ‖ π_θ(·|sᵢ)).
+fn kl_hessian<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    samples: &[Sample<P::State, P::Action, T>],
+) -> Result<DMatrix<T>> {
+    policy.check_theta(theta, "theta")?;
+    let n = theta.len();
+    let mut sum = DMatrix::zeros(n, n);
+    for x in samples {
+        sum += policy.fisher_information(theta, &x.s)?;
+    }
+    finite_matrix(sum / lit::<T>(samples.len() as f64), "fisher")
+}
+
+/// The line search's divergence under `linesearch_kl`: Eq. (12.19) over the one-step
+/// trajectories (`old_new`), or meanᵢ D_KL(π_θ′(·|sᵢ) ‖ π_θ(·|sᵢ)) (`new_old`).
+fn linesearch_divergence<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    candidate: &DVector<T>,
+    samples: &[Sample<P::State, P::Action, T>],
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    kl: LinesearchKl,
+) -> Result<T> {
+    match kl {
+        LinesearchKl::OldNew => surrogate_constraint(policy, theta, candidate, trajectories, T::one()),
+        LinesearchKl::NewOld => {
+            let mut sum = CompensatedSum::default();
+            for x in samples {
+                sum.add(policy.kl(candidate, theta, &x.s)?);
+            }
+            finite_scalar(sum.total() / lit::<T>(samples.len() as f64), "kl_div")
+        }
+    }
 }

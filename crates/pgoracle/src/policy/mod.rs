@@ -7,24 +7,28 @@
 //! | [`Policy::density`] | π_θ(a∣s) | `p(θ, a, s)` (Alg. 12.5, 12.6) |
 //! | [`Policy::log_ratio`] | log π_θ′(a∣s) − log π_θ(a∣s) | likelihood ratios w (Eqs. 12.18, 12.22) |
 //! | [`Policy::kl`] | D_KL(π_θ(·∣s) ‖ π_θ′(·∣s)) | surrogate constraint (Eq. 12.19) |
+//! | [`Policy::fisher_information`] | E_a[∇log π ∇log πᵀ] at s | the `kl_hessian` Fisher (profiles) |
 //!
-//! Three families, as in the oracle interface: [`Gaussian`] (Examples 11.3 and 12.1),
-//! [`LinearGaussian`] (simple regulator, Appendix F.5) and [`Softmax`] (tabular).
+//! Four families, as in the oracle interface: [`Gaussian`] (Examples 11.3 and 12.1),
+//! [`LinearGaussian`] (simple regulator, Appendix F.5), [`Softmax`] (tabular), and version 2's
+//! [`GaussianLogStd`] (θ = [μ, log σ], the peers' parameterisation).
 
 mod gaussian;
+mod gaussian_log_std;
 mod linear_gaussian;
 pub(crate) mod normal;
 mod softmax;
 
 pub use gaussian::Gaussian;
+pub use gaussian_log_std::GaussianLogStd;
 pub use linear_gaussian::LinearGaussian;
 pub use softmax::Softmax;
 
-use nalgebra::DVector;
+use nalgebra::{DMatrix, DVector};
 
 use crate::error::{PgError, Result};
 use crate::scalar::{
-    Scalar, check_finite, check_finite_vec, check_len, finite_result, finite_scalar,
+    Scalar, check_finite, check_finite_vec, check_len, finite_matrix, finite_result, finite_scalar,
 };
 
 /// A parameterized stochastic policy π_θ(a | s).
@@ -65,6 +69,12 @@ pub trait Policy<T: Scalar> {
     /// from θ′ − θ as a sum of non-negative terms: never negative, within (8 + n)u (softmax)
     /// or 8u (Gaussian) of the exact value (issue #16, items 1 and 4).
     fn kl(&self, theta: &DVector<T>, theta_prime: &DVector<T>, s: &Self::State) -> Result<T>;
+
+    /// The Fisher information of π_θ(·|s) with respect to θ, E_a[∇log π ∇log πᵀ]: the Hessian
+    /// at θ′ = θ of D_KL(π_θ′(·|s) ‖ π_θ(·|s)) (and of D_KL(π_θ ‖ π_θ′), the same matrix), which
+    /// the `kl_hessian` Fisher convention averages over samples (sb3-contrib's
+    /// `hessian_vector_product`, `sb3_contrib/trpo/trpo.py`). After checking θ and s.
+    fn fisher_information(&self, theta: &DVector<T>, s: &Self::State) -> Result<DMatrix<T>>;
 
     /// π_θ(a | s) = exp log π_θ(a | s) (may underflow to 0 for far-out actions).
     fn density(&self, theta: &DVector<T>, a: &Self::Action, s: &Self::State) -> Result<T> {
@@ -173,6 +183,19 @@ impl<T: Scalar, L: LinearMean> Policy<T> for L {
         let x = self.feature(*s);
         let kl = normal::kl(theta[0], theta[1], theta_prime[0], theta_prime[1], x);
         finite_scalar(kl, "kl")
+    }
+
+    /// diag(x²/σ², 2/σ²): ∂/∂θ₁ log π = z·x/σ and ∂/∂σ log π = (z² − 1)/σ have variances
+    /// x²/σ² and 2/σ², and are uncorrelated (E z³ = 0).
+    fn fisher_information(&self, theta: &DVector<T>, s: &T) -> Result<DMatrix<T>> {
+        check_mean_std_theta(theta, "theta")?;
+        check_finite(*s, "s")?;
+        let x_over_sigma = self.feature(*s) / theta[1];
+        let inv = T::one() / theta[1];
+        let mut f = DMatrix::zeros(2, 2);
+        f[(0, 0)] = x_over_sigma * x_over_sigma;
+        f[(1, 1)] = (inv + inv) * inv;
+        finite_matrix(f, "fisher_information")
     }
 
     fn log_ratio(&self, theta: &DVector<T>, theta_prime: &DVector<T>, a: &T, s: &T) -> Result<T> {

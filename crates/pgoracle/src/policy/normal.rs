@@ -110,6 +110,19 @@ pub(crate) fn log_ratio<T: Scalar>(
     sigma_prime: T,
     x: T,
 ) -> Result<T> {
+    let l = ln_ratio(sigma, sigma_prime);
+    log_ratio_given_ln_ratio(a, [theta1, sigma], [theta1_prime, sigma_prime], x, l)
+}
+
+/// [`log_ratio`] with L = ln(σ/σ′) supplied by the caller: the log-σ family has it exactly as
+/// log σ − log σ′.
+pub(crate) fn log_ratio_given_ln_ratio<T: Scalar>(
+    a: T,
+    [theta1, sigma]: [T; 2],
+    [theta1_prime, sigma_prime]: [T; 2],
+    x: T,
+    l: T,
+) -> Result<T> {
     let z = (-theta1).mul_add(x, a) / sigma;
     if !(z * z).is_finite() {
         return Err(PgError::ZeroProbability {
@@ -125,7 +138,7 @@ pub(crate) fn log_ratio<T: Scalar>(
     };
     let dz = z.mul_add(sigma - sigma_prime, mean_shift) / sigma_prime;
     let sum = dz + lit::<T>(2.0) * z;
-    let log_w = ln_ratio(sigma, sigma_prime) - (lit::<T>(0.5) * dz) * sum;
+    let log_w = l - (lit::<T>(0.5) * dz) * sum;
     if log_w.partial_cmp(&T::zero()).is_none() {
         // Only when z(σ − σ′) and the mean gap overflow with opposite signs: the difference of
         // the two log-densities is then the best this precision has.
@@ -151,9 +164,19 @@ pub(crate) fn log_ratio<T: Scalar>(
 ///
 /// Error ≤ 8u·KL (ψ has ≤ 6u, z² ≤ 3u, both halves ≥ 0); measured ≤ 2.1 ulp.
 pub(crate) fn kl<T: Scalar>(theta1: T, sigma: T, theta1_prime: T, sigma_prime: T, x: T) -> T {
+    let l = ln_ratio(sigma, sigma_prime);
+    kl_given_ln_ratio([theta1, sigma], [theta1_prime, sigma_prime], x, l)
+}
+
+/// [`kl`] with L = ln(σ/σ′) supplied by the caller (exact for the log-σ family).
+pub(crate) fn kl_given_ln_ratio<T: Scalar>(
+    [theta1, sigma]: [T; 2],
+    [theta1_prime, sigma_prime]: [T; 2],
+    x: T,
+    l: T,
+) -> T {
     let half = lit::<T>(0.5);
     let z = mean_gap(theta1, theta1_prime, x, sigma_prime);
-    let l = ln_ratio(sigma, sigma_prime);
     // ½ψ, each branch scaled by ½ exactly (so ρ² ∈ (MAX, 2·MAX) still gives a finite KL).
     let half_psi = if l >= -half && l <= T::one() {
         half * exp_m1_minus(lit::<T>(2.0) * l)

@@ -1,6 +1,6 @@
 //! The tabular softmax policy π_θ(a | s) = exp θ[s,a] / Σ_b exp θ[s,b].
 
-use nalgebra::DVector;
+use nalgebra::{DMatrix, DVector};
 
 use super::Policy;
 use crate::compensated::{CompensatedSum, dot2, exp_m1_minus, two_sum};
@@ -326,6 +326,27 @@ impl<T: Scalar> Policy<T> for Softmax {
         let offset = self.check_row(theta_prime, *s, "theta_prime")?;
         let q = theta_prime.as_slice()[offset..offset + self.n_actions].to_vec();
         finite_scalar(kl_and_log_ratio(&p, &q, None).0, "kl")
+    }
+
+    /// The Fisher information of row s: diag(p) − ppᵀ in that row's block, 0 elsewhere, with
+    /// p_b(1 − p_b) = p_b·Σ_{c≠b} t_c/Z (no cancellation for a near-certain action).
+    fn fisher_information(&self, theta: &DVector<T>, s: &usize) -> Result<DMatrix<T>> {
+        self.check_state(*s, "s")?;
+        let row = self.row(theta, *s, "theta")?;
+        let p = row.probs();
+        let n = self.n_states * self.n_actions;
+        let offset = *s * self.n_actions;
+        let mut f = DMatrix::zeros(n, n);
+        for b in 0..self.n_actions {
+            for c in 0..self.n_actions {
+                f[(offset + b, offset + c)] = if b == c {
+                    p[b] * (row.others(b) / row.z)
+                } else {
+                    -(p[b] * p[c])
+                };
+            }
+        }
+        Ok(f)
     }
 
     /// log π_θ′(a|s) − log π_θ(a|s) = e_a − KL (d_a − log Σ_b p_b e^(d_b), the KL's quantities):
