@@ -8,7 +8,18 @@ use super::number::parse_number;
 
 /// Output fields compared exactly (integers and booleans); every other numeric field is compared
 /// with the case's tolerance.
-pub const EXACT_FIELDS: [&str; 2] = ["steps", "accepted"];
+pub const EXACT_FIELDS: [&str; 4] = ["steps", "accepted", "candidates", "departures"];
+
+/// The line search's shrinks of a trust-region output: `steps`, or the `sb3` profile's
+/// `candidates` − 1 (`candidates` counts the evaluated points, the first one included).
+pub fn steps_of(output: &Value) -> Option<u64> {
+    output.get("steps").and_then(Value::as_u64).or_else(|| {
+        output
+            .get("candidates")
+            .and_then(Value::as_u64)
+            .and_then(|c| c.checked_sub(1))
+    })
+}
 
 /// How one output field compares.
 #[derive(Debug, Clone, PartialEq)]

@@ -46,14 +46,17 @@ use super::fields::Fields;
 use super::number::{JsonScalar, number};
 use super::operation::Operation;
 use super::ops::{self, Outcome, RunOptions};
+use super::profile::Context;
 
 /// The constant c of the bounds c·ε·S: the tolerance's 16.
 pub const C: f64 = 16.0;
 
 /// Output fields that hold no real result (integers, flags, internal records).
-const NOT_REAL: [&str; 5] = [
+const NOT_REAL: [&str; 7] = [
     "steps",
     "accepted",
+    "candidates",
+    "departures",
     "cg_iterations",
     "cg_residual",
     "decisions",
@@ -466,9 +469,11 @@ pub fn epsilon(scalar: &str) -> f64 {
     }
 }
 
-/// The options that make a dual pass follow the primary pass's branches.
-fn following(output: &Map<String, Value>) -> RunOptions {
-    let steps = output.get("steps").and_then(Value::as_u64);
+/// The options that make a dual pass follow the primary pass's branches (in the case's
+/// context).
+fn following(output: &Map<String, Value>, context: &Context) -> RunOptions {
+    let object = Value::Object(output.clone());
+    let steps = crate::compare::steps_of(&object);
     let accepted = output.get("accepted").and_then(Value::as_bool);
     RunOptions {
         accept_at: match (steps, accepted) {
@@ -477,6 +482,7 @@ fn following(output: &Map<String, Value>) -> RunOptions {
             _ => None,
         },
         flipped: Vec::new(),
+        context: context.clone(),
     }
 }
 
@@ -493,6 +499,7 @@ pub fn certify(
     output: &Map<String, Value>,
     kappa: bool,
     solve_conditioning: f64,
+    context: &Context,
 ) -> Result<Certificate, DocError> {
     let decisions = output
         .get("decisions")
@@ -506,7 +513,7 @@ pub fn certify(
             decisions: rank.into_iter().collect(),
         });
     }
-    let options = following(output);
+    let options = following(output, context);
     let sens = if scalar == "f32" {
         sensitivities::<Dual32>(op, input, id, &options)?
     } else {

@@ -95,6 +95,32 @@ impl<'a> Fields<'a> {
             .collect()
     }
 
+    /// An optional number (version 2's hyper-parameters with the peer's defaults).
+    pub fn optional_scalar<T: JsonScalar>(
+        &mut self,
+        name: &'static str,
+    ) -> Result<Option<T>, DocError> {
+        if self.obj.contains_key(name) {
+            self.scalar(name).map(Some)
+        } else {
+            self.read.push(name);
+            Ok(None)
+        }
+    }
+
+    /// An optional vector of numbers.
+    pub fn optional_vector<T: JsonScalar>(
+        &mut self,
+        name: &'static str,
+    ) -> Result<Option<DVector<T>>, DocError> {
+        if self.obj.contains_key(name) {
+            self.vector(name).map(Some)
+        } else {
+            self.read.push(name);
+            Ok(None)
+        }
+    }
+
     /// A required non-negative integer.
     pub fn count(&mut self, name: &'static str) -> Result<usize, DocError> {
         let v = self.required(name)?;

@@ -150,6 +150,8 @@ fn golden_test(case: &Value, operation: Operation, tc_id: usize) -> Result<Golde
         id: case["id"].clone(),
         operation,
         scalar: scalar.to_string(),
+        profile: None,
+        conventions: None,
         comment: text_field(case, "comment"),
         source: text_field(case, "source"),
         flags,
@@ -288,7 +290,7 @@ fn reference_branch(
     };
     let run = RunOptions {
         accept_at,
-        flipped: Vec::new(),
+        ..RunOptions::default()
     };
     let result = eval_case_following(request, options, &run)?;
     Ok(result["output"].as_object().cloned())

@@ -81,6 +81,12 @@ pub struct GoldenTest {
     pub operation: Operation,
     /// `"f64"` or `"f32"`.
     pub scalar: String,
+    /// The case's profile (interface version 2; absent: the book's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The case's convention overrides (interface version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conventions: Option<Map<String, Value>>,
     /// What the case exercises.
     pub comment: String,
     /// Where the input comes from (the book, a generator seed, …).

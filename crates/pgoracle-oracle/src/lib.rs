@@ -17,6 +17,8 @@ pub mod number;
 pub mod operation;
 pub mod ops;
 pub mod policy_json;
+pub mod profile;
+pub mod profile_ops;
 
 use serde_json::{Map, Value};
 
@@ -117,9 +119,14 @@ pub fn eval_certified(
         Some(Value::String(s)) if s == "f64" || s == "f32" => s.as_str(),
         Some(_) => return Err(top.error("scalar", "expected \"f64\" or \"f32\"")),
     };
+    let context = profile::read_context(&mut top)?;
     let input_value = top.required("input")?;
     let mut input = Fields::new(input_value, "input", &id_text)?;
     top.finish()?;
+    let run = &ops::RunOptions {
+        context: context.clone(),
+        ..run.clone()
+    };
     let outcome = match scalar {
         "f32" => ops::run::<f32>(operation, &mut input, run)?,
         _ => ops::run::<f64>(operation, &mut input, run)?,
@@ -142,6 +149,7 @@ pub fn eval_certified(
                 } else {
                     conditioning::solved_matrix_conditioning(input_value, &output)
                 },
+                &context,
             )?;
             for key in ops::INTERNAL_FIELDS {
                 output.remove(key);

@@ -8,12 +8,14 @@ use super::DocError;
 use super::fields::Fields;
 use super::number::{JsonScalar, matrix, number, vector, vectors};
 use super::operation::Operation;
+use super::profile::Context;
+use super::profile_ops;
 use super::policy_json::{JsonPolicy, PolicySpec, policy_spec, trajectories};
 use pgoracle::Decision;
 use pgoracle::error::PgError;
 use pgoracle::linesearch::LinesearchParams;
 use pgoracle::natural::NaturalStep;
-use pgoracle::policy::{Gaussian, LinearGaussian};
+use pgoracle::policy::{Gaussian, GaussianLogStd, LinearGaussian};
 use pgoracle::solver::{CgParams, Solver};
 use pgoracle::trust_region::TrustRegionStep;
 use pgoracle::{ClampedUpdateParams, Normal, RestrictedUpdateParams};
@@ -34,7 +36,7 @@ pub type Outcome = Result<Value, PgError>;
 pub const INTERNAL_FIELDS: [&str; 2] = ["decisions", "last_candidate"];
 
 /// How [`run`] decides where the book leaves a choice to the caller.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunOptions {
     /// The trust region's line search follows the branch that accepts exactly this candidate
     /// ([`LinesearchParams::accept_at`]); `None`: the book's tests decide.
@@ -42,6 +44,8 @@ pub struct RunOptions {
     /// The clamp decisions (by index) that `clamped_gradient` and `clamped_update` take the
     /// other way ([`pgoracle::clamped_gradient_traced`]); empty: the book's.
     pub flipped: Vec<usize>,
+    /// The case's profile and conventions (version 2); the book's by default.
+    pub context: Context,
 }
 
 /// Runs operation `op` on the input object `f` in precision `T`: one arm per [`Operation`].
@@ -51,6 +55,19 @@ pub struct RunOptions {
 /// trust region its last candidate θ′ in `last_candidate`; [`crate::eval_case_with`] turns
 /// them into `indeterminate` and κ and removes them ([`INTERNAL_FIELDS`]).
 pub fn run<T: JsonScalar>(
+    op: Operation,
+    f: &mut Fields,
+    options: &RunOptions,
+) -> Result<Outcome, DocError> {
+    if options.context.is_book() {
+        run_book::<T>(op, f, options)
+    } else {
+        profile_ops::run::<T>(op, f, options)
+    }
+}
+
+/// [`run`] under the book's conventions: version 1.
+pub fn run_book<T: JsonScalar>(
     op: Operation,
     f: &mut Fields,
     options: &RunOptions,
@@ -161,6 +178,7 @@ fn with_policy<T: JsonScalar>(
     match policy_spec(f)? {
         PolicySpec::Gaussian => policy_op::<T, _>(op, &Gaussian, f, options),
         PolicySpec::LinearGaussian => policy_op::<T, _>(op, &LinearGaussian, f, options),
+        PolicySpec::GaussianLogStd => policy_op::<T, _>(op, &GaussianLogStd, f, options),
         PolicySpec::Softmax(table) => policy_op::<T, _>(op, &table, f, options),
     }
 }
@@ -313,7 +331,7 @@ fn policy_op<T: JsonScalar, P: JsonPolicy<T>>(
 }
 
 /// The output of `trust_region_update`: the natural step's fields, then the line search's.
-fn trust_region_output<T: JsonScalar>(step: &TrustRegionStep<T>) -> Value {
+pub(crate) fn trust_region_output<T: JsonScalar>(step: &TrustRegionStep<T>) -> Value {
     let natural = natural_output(&step.natural);
     let outcome = &step.outcome;
     let (steps, accepted, last) = (outcome.steps(), outcome.accepted(), outcome.values());
@@ -345,7 +363,7 @@ fn trust_region_output<T: JsonScalar>(step: &TrustRegionStep<T>) -> Value {
 }
 
 /// The internal `decisions` field: every decision with its margin and its two terms.
-fn decisions<T: JsonScalar>(decisions: &[Decision<T>]) -> Value {
+pub(crate) fn decisions<T: JsonScalar>(decisions: &[Decision<T>]) -> Value {
     Value::Array(
         decisions
             .iter()
@@ -364,7 +382,18 @@ fn solver<T: JsonScalar>(f: &mut Fields) -> Result<Solver<T>, DocError> {
     let Some(mut s) = f.optional_object("solver")? else {
         return Ok(Solver::Exact);
     };
-    let solver = match s.string("kind")? {
+    let kind = s.string("kind")?;
+    let solver = solver_of_kind(kind, &mut s)?;
+    s.finish()?;
+    Ok(solver)
+}
+
+/// The version-1 solver of `kind`, its parameters read from `s`.
+pub(crate) fn solver_of_kind<T: JsonScalar>(
+    kind: &str,
+    s: &mut Fields,
+) -> Result<Solver<T>, DocError> {
+    let solver = match kind {
         "exact" => Solver::Exact,
         "damped" => Solver::Damped {
             damping: s.scalar("damping")?,
@@ -386,7 +415,6 @@ fn solver<T: JsonScalar>(f: &mut Fields) -> Result<Solver<T>, DocError> {
             ));
         }
     };
-    s.finish()?;
     Ok(solver)
 }
 

@@ -6,7 +6,8 @@ use serde_json::Value;
 use super::DocError;
 use super::fields::{Fields, parse_count};
 use super::number::{JsonScalar, parse_number};
-use pgoracle::policy::{Gaussian, LinearGaussian, Policy, Softmax};
+use pgoracle::policy::{Gaussian, GaussianLogStd, LinearGaussian, Policy, Softmax};
+use pgoracle::samples::Sample;
 use pgoracle::trajectory::{PolicyTrajectory, Step};
 
 /// A policy whose states and actions can be read from JSON.
@@ -40,7 +41,7 @@ macro_rules! real_valued_policy {
         }
     )*};
 }
-real_valued_policy!(Gaussian, LinearGaussian);
+real_valued_policy!(Gaussian, LinearGaussian, GaussianLogStd);
 
 impl<T: JsonScalar> JsonPolicy<T> for Softmax {
     fn state(&self, v: &Value, path: &str, id: &str) -> Result<usize, DocError> {
@@ -58,6 +59,8 @@ pub enum PolicySpec {
     Gaussian,
     /// `{"family": "linear_gaussian"}`.
     LinearGaussian,
+    /// `{"family": "gaussian_log_std"}` (version 2): θ = [μ, log σ].
+    GaussianLogStd,
     /// `{"family": "softmax", "n_states": n, "n_actions": k}` with n, k ≥ 1.
     Softmax(Softmax),
 }
@@ -68,6 +71,7 @@ pub fn policy_spec(f: &mut Fields) -> Result<PolicySpec, DocError> {
     let spec = match p.string("family")? {
         "gaussian" => PolicySpec::Gaussian,
         "linear_gaussian" => PolicySpec::LinearGaussian,
+        "gaussian_log_std" => PolicySpec::GaussianLogStd,
         "softmax" => {
             let n_states = p.count("n_states")?;
             let n_actions = p.count("n_actions")?;
@@ -86,7 +90,7 @@ pub fn policy_spec(f: &mut Fields) -> Result<PolicySpec, DocError> {
         other => {
             return Err(p.error(
                 "family",
-                &format!("unknown family `{other}` (gaussian, linear_gaussian, softmax)"),
+                &format!("unknown family `{other}` (gaussian, linear_gaussian, softmax, gaussian_log_std)"),
             ));
         }
     };
@@ -123,6 +127,30 @@ pub fn trajectories<T: JsonScalar, P: JsonPolicy<T>>(
                     })
                 })
                 .collect()
+        })
+        .collect()
+}
+
+/// Reads the `samples` field (version 2, `advantages: supplied`): an array of
+/// `{ "s", "a", "advantage" }`.
+pub fn samples<T: JsonScalar, P: JsonPolicy<T>>(
+    policy: &P,
+    f: &mut Fields,
+) -> Result<Vec<Sample<P::State, P::Action, T>>, DocError> {
+    let id = f.id();
+    let items = f.array("samples")?;
+    if items.is_empty() {
+        return Err(f.error("samples", "expected at least one sample"));
+    }
+    items
+        .into_iter()
+        .map(|(item, path)| {
+            let mut x = Fields::new(item, &path, id)?;
+            let s = policy.state(x.required("s")?, &format!("{path}.s"), id)?;
+            let a = policy.action(x.required("a")?, &format!("{path}.a"), id)?;
+            let advantage = x.scalar("advantage")?;
+            x.finish()?;
+            Ok(Sample { s, a, advantage })
         })
         .collect()
 }

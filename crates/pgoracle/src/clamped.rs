@@ -3,6 +3,8 @@
 
 use nalgebra::DVector;
 
+use crate::compensated::{CompensatedSum, exp_m1_minus};
+use crate::conventions::ClipBoundaryGradient;
 use crate::decision::{Decision, DecisionKind};
 use crate::error::{PgError, Result};
 use crate::limits::MAX_ITERATIONS;
@@ -168,6 +170,41 @@ pub fn clamped_gradient_traced<T: Scalar, P: Policy<T>>(
     epsilon: T,
     flipped: &[usize],
 ) -> Result<(DVector<T>, Vec<Decision<T>>)> {
+    clamped_gradient_with(
+        policy,
+        theta,
+        theta_prime,
+        trajectories,
+        gamma,
+        epsilon,
+        flipped,
+        ClipBoundaryGradient::Book,
+    )
+    .map(|(grad, decisions, _)| (grad, decisions))
+}
+
+/// [`clamped_gradient_traced`] under the `clip_boundary_gradient` convention
+/// (`shared/spec/profiles.md`): `book` is Algorithm 12.6's strict tests; `torch` is the
+/// gradient torch's autograd gives min(wA, clamp(w, 1 − ε, 1 + ε)A) (SB3 PPO's
+/// `th.min(policy_loss_1, policy_loss_2)`, `stable_baselines3/ppo/ppo.py`): the same except
+/// where w equals a clip bound exactly, where `min` splits the tie ½/½ and `clamp` passes
+/// gradient 0 at the bound (torch 2.15, `tools/peers/probe_torch.out`), so that sample
+/// contributes ½·wA∇log π_θ′. The third element lists those samples (indices counted as
+/// the clamp decisions' `at`).
+///
+/// # Errors
+/// As [`clamped_gradient`].
+#[allow(clippy::too_many_arguments)]
+pub fn clamped_gradient_with<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    gamma: T,
+    epsilon: T,
+    flipped: &[usize],
+    boundary: ClipBoundaryGradient,
+) -> Result<(DVector<T>, Vec<Decision<T>>, Vec<usize>)> {
     check_positive(epsilon, "epsilon")?;
     check_surrogate_inputs(policy, theta, theta_prime, trajectories, gamma)?;
     let mut trace = ClampTrace {
@@ -175,16 +212,52 @@ pub fn clamped_gradient_traced<T: Scalar, P: Policy<T>>(
         decisions: Vec::new(),
         next: 0,
     };
+    let mut ties = Vec::new();
     let grad = clamped_gradient_checked(
         policy,
         theta,
         theta_prime,
         trajectories,
-        gamma,
-        epsilon,
+        (gamma, epsilon),
         &mut trace,
+        (boundary, &mut ties),
     )?;
-    Ok((grad, trace.decisions))
+    Ok((grad, trace.decisions, ties))
+}
+
+/// SB3 PPO's clipping diagnostics of one batch (`stable_baselines3/ppo/ppo.py`):
+/// `approx_kl` = meanᵢ((wᵢ − 1) − log wᵢ) and `clip_fraction` = meanᵢ 1{|wᵢ − 1| > ε}, over
+/// the one-step trajectories' samples. (w − 1) − log w = φ(log w), φ(x) = eˣ − 1 − x ≥ 0,
+/// evaluated without cancellation ([`exp_m1_minus`]) from the accurate log w.
+///
+/// # Errors
+/// As [`clamped_objective`].
+pub fn clip_statistics<T: Scalar, P: Policy<T>>(
+    policy: &P,
+    theta: &DVector<T>,
+    theta_prime: &DVector<T>,
+    trajectories: &[Trajectory<P::State, P::Action, T>],
+    epsilon: T,
+) -> Result<(T, T)> {
+    check_positive(epsilon, "epsilon")?;
+    check_surrogate_inputs(policy, theta, theta_prime, trajectories, T::one())?;
+    let mut kl = CompensatedSum::default();
+    let mut clipped = 0usize;
+    let mut n = 0usize;
+    for step in trajectories.iter().flatten() {
+        let log_w = policy.log_ratio(theta, theta_prime, &step.a, &step.s)?;
+        kl.add(exp_m1_minus(log_w));
+        let w = log_w.exp();
+        if (w - T::one()).abs() > epsilon {
+            clipped += 1;
+        }
+        n += 1;
+    }
+    let count = lit::<T>(n as f64);
+    Ok((
+        finite_scalar(kl.total() / count, "approx_kl")?,
+        lit::<T>(clipped as f64) / count,
+    ))
 }
 
 /// [`clamped_gradient`] on inputs already checked, except θ′ (each iteration of
@@ -194,10 +267,11 @@ fn clamped_gradient_checked<T: Scalar, P: Policy<T>>(
     theta: &DVector<T>,
     theta_prime: &DVector<T>,
     trajectories: &[Trajectory<P::State, P::Action, T>],
-    gamma: T,
-    epsilon: T,
+    (gamma, epsilon): (T, T),
     trace: &mut ClampTrace<'_, T>,
+    (boundary, ties): (ClipBoundaryGradient, &mut Vec<usize>),
 ) -> Result<DVector<T>> {
+    let (lo, hi) = (T::one() - epsilon, T::one() + epsilon);
     let n = theta.len();
     let mut total = DVector::zeros(n);
     for tau in trajectories {
@@ -207,9 +281,18 @@ fn clamped_gradient_checked<T: Scalar, P: Policy<T>>(
             // The clamp is decided first, so a ratio that overflows on a clamped step (the
             // book's code gives 0 there) is not an error.
             let w = unbounded_ratio(policy, theta, theta_prime, &step.a, &step.s)?;
+            let at = trace.next;
             if !trace.decide(w, r, epsilon) {
                 let w = finite_scalar(w, "likelihood ratio")?;
-                let weight = w * r;
+                let tie = boundary == ClipBoundaryGradient::Torch
+                    && (w == lo || w == hi)
+                    && r != T::zero();
+                let weight = if tie {
+                    ties.push(at);
+                    w * r * lit::<T>(0.5)
+                } else {
+                    w * r
+                };
                 match policy.grad_log_density(theta_prime, &step.a, &step.s) {
                     Ok(score) => acc += score * weight,
                     // A ratio below the smallest subnormal (w = 0: a far-tail action under a
@@ -327,9 +410,9 @@ pub fn clamped_update_traced<T: Scalar, P: Policy<T>>(
             theta,
             &theta_prime,
             trajectories,
-            gamma,
-            epsilon,
+            (gamma, epsilon),
             &mut trace,
+            (ClipBoundaryGradient::Book, &mut Vec::new()),
         ) {
             Ok(grad) => grad * alpha,
             Err(PgError::NonFiniteResult { .. }) => {
@@ -349,9 +432,9 @@ pub fn clamped_update_traced<T: Scalar, P: Policy<T>>(
                     theta,
                     &theta_prime,
                     &scaled,
-                    gamma,
-                    epsilon,
+                    (gamma, epsilon),
                     &mut trace,
+                    (ClipBoundaryGradient::Book, &mut Vec::new()),
                 )?;
                 grad * (alpha * scale)
             }

@@ -66,6 +66,7 @@ pub mod verify;
 
 pub use clamped::{
     ClampedUpdateParams, clamp, clamp_margin, clamped_gradient, clamped_gradient_traced,
+    clamped_gradient_with, clip_statistics,
     clamped_objective, clamped_update, clamped_update_traced, is_clamped,
 };
 pub use decision::{Decision, DecisionKind};
