@@ -215,8 +215,7 @@ pub fn scale_gradient_with<T: Scalar>(
             } else {
                 naive_norm(grad)
             };
-            if entries_finite && l2_max.is_finite() && l2_max >= T::zero() && total + eps == total
-            {
+            if entries_finite && l2_max.is_finite() && l2_max >= T::zero() && total + eps == total {
                 // ε is absorbed (ε = 0, or n ≫ ε): c = min(L/n, 1) is the book's coefficient.
                 let scaled = scale_gradient(grad, l2_max)?;
                 (scaled, total, l2_max < total)

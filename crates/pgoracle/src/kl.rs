@@ -317,10 +317,13 @@ fn normalized<T: Scalar>(
     }
     let divided = v.map(|x| x / sum);
     let check = divided.iter().fold(T::zero(), |a, x| a + *x);
-    if !((check - T::one()).abs() < lit(1e-6)) {
+    // Finite: the entries are finite and ≥ 0, the sum finite and > 0.
+    if (check - T::one()).abs() >= lit(1e-6) {
         return Err(PgError::invalid(
             field,
-            format!("the normalised probabilities sum to {check}, not 1 within 1e-6 (torch's simplex constraint)"),
+            format!(
+                "the normalised probabilities sum to {check}, not 1 within 1e-6 (torch's simplex constraint)"
+            ),
         ));
     }
     Ok((divided, sum != T::one()))
