@@ -72,8 +72,11 @@ pub use clamped::{
 pub use decision::{Decision, DecisionKind};
 pub use error::{PgError, Result};
 pub use fisher::{fisher, fisher_vector_product, score_matrix};
-pub use gradient_ascent::{clip_gradient, gradient_ascent, scale_gradient};
-pub use kl::{Normal, kl_categorical, kl_gaussian};
+pub use gradient_ascent::{
+    ClippedNorm, clip_gradient, clip_gradient_with, gradient_ascent, scale_gradient,
+    scale_gradient_with,
+};
+pub use kl::{Normal, kl_categorical, kl_categorical_with, kl_gaussian, kl_gaussian_with};
 pub use likelihood_ratio::{LikelihoodRatioGradient, likelihood_ratio_gradient, score, scores};
 pub use linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch};
 pub use natural::{NaturalStep, natural_policy_update, natural_update};

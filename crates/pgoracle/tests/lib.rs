@@ -16,6 +16,7 @@ mod returns;
 mod review_regressions;
 #[cfg(feature = "simulate")]
 mod simulate;
+mod torch_peer;
 mod trust_region;
 #[cfg(feature = "simulate")]
 mod update_loops;
