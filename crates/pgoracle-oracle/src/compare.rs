@@ -8,7 +8,7 @@ use super::number::parse_number;
 
 /// Output fields compared exactly (integers and booleans); every other numeric field is compared
 /// with the case's tolerance.
-pub const EXACT_FIELDS: [&str; 4] = ["steps", "accepted", "candidates", "departures"];
+pub const EXACT_FIELDS: [&str; 3] = ["steps", "accepted", "candidates"];
 
 /// The line search's shrinks of a trust-region output: `steps`, or the `sb3` profile's
 /// `candidates` − 1 (`candidates` counts the evaluated points, the first one included).

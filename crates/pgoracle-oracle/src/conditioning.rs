@@ -491,6 +491,7 @@ fn following(output: &Map<String, Value>, context: &Context) -> RunOptions {
 ///
 /// # Errors
 /// [`DocError`] only for a document error, which the primary pass would have reported first.
+#[allow(clippy::too_many_arguments)]
 pub fn certify(
     op: Operation,
     scalar: &str,

@@ -131,12 +131,15 @@ pub fn trajectories<T: JsonScalar, P: JsonPolicy<T>>(
         .collect()
 }
 
+/// A flat batch of policy `P`'s samples.
+pub type Batch<T, P> = Vec<Sample<<P as Policy<T>>::State, <P as Policy<T>>::Action, T>>;
+
 /// Reads the `samples` field (version 2, `advantages: supplied`): an array of
 /// `{ "s", "a", "advantage" }`.
 pub fn samples<T: JsonScalar, P: JsonPolicy<T>>(
     policy: &P,
     f: &mut Fields,
-) -> Result<Vec<Sample<P::State, P::Action, T>>, DocError> {
+) -> Result<Batch<T, P>, DocError> {
     let id = f.id();
     let items = f.array("samples")?;
     if items.is_empty() {

@@ -92,7 +92,10 @@ impl Context {
                     DocError::new(
                         id,
                         &path,
-                        &format!("unknown convention (one of {})", CONVENTION_NAMES.join(", ")),
+                        &format!(
+                            "unknown convention (one of {})",
+                            CONVENTION_NAMES.join(", ")
+                        ),
                     )
                 })?;
             apply(&mut context, known, value)
@@ -133,7 +136,9 @@ fn apply(context: &mut Context, name: &str, value: &Value) -> Result<(), String>
         "damping" => c.damping = non_negative(value)?,
         "solver" => {
             if !value.is_object() {
-                return Err("expected a solver object (version 1's, plus cg_start and cg_stop)".into());
+                return Err(
+                    "expected a solver object (version 1's, plus cg_start and cg_stop)".into(),
+                );
             }
             context.solver = Some(value.clone());
         }
@@ -144,8 +149,11 @@ fn apply(context: &mut Context, name: &str, value: &Value) -> Result<(), String>
         "acceptance" => c.acceptance = named(value, Acceptance::from_name, Acceptance::ALL)?,
         "advantages" => c.advantages = named(value, Advantages::from_name, Advantages::ALL)?,
         "normalize_advantage" => {
-            c.normalize_advantage =
-                named(value, NormalizeAdvantage::from_name, NormalizeAdvantage::ALL)?;
+            c.normalize_advantage = named(
+                value,
+                NormalizeAdvantage::from_name,
+                NormalizeAdvantage::ALL,
+            )?;
         }
         "averaging" => c.averaging = named(value, Averaging::from_name, Averaging::ALL)?,
         "norm" => c.norm = named(value, Norm::from_name, Norm::ALL)?,
@@ -155,8 +163,11 @@ fn apply(context: &mut Context, name: &str, value: &Value) -> Result<(), String>
             c.probabilities = named(value, Probabilities::from_name, Probabilities::ALL)?;
         }
         "clip_boundary_gradient" => {
-            c.clip_boundary_gradient =
-                named(value, ClipBoundaryGradient::from_name, ClipBoundaryGradient::ALL)?;
+            c.clip_boundary_gradient = named(
+                value,
+                ClipBoundaryGradient::from_name,
+                ClipBoundaryGradient::ALL,
+            )?;
         }
         _ => c.kl_form = named(value, KlForm::from_name, KlForm::ALL)?,
     }

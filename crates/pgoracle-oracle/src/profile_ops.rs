@@ -11,19 +11,20 @@ use super::Operation;
 use super::fields::Fields;
 use super::number::{JsonScalar, number, vector};
 use super::ops::{self, Outcome, RunOptions};
-use super::policy_json::{JsonPolicy, PolicySpec, policy_spec, samples, trajectories};
+use super::policy_json::{Batch, JsonPolicy, PolicySpec, policy_spec, samples, trajectories};
 use super::profile::Context;
 use pgoracle::conventions::{
     Advantages, Averaging, CgStop, Conventions, Departure, NormalizeAdvantage, Profile,
 };
-use pgoracle::scalar::lit;
 use pgoracle::linesearch::LinesearchParams;
 use pgoracle::policy::{GaussianLogStd, Softmax};
 use pgoracle::samples::{Sample, one_step_trajectories, samples_from_trajectories};
+use pgoracle::scalar::lit;
 use pgoracle::solver::{CgParams, Solver};
 use pgoracle::trust_region::{ConventionalStep, TrustRegionSettings};
 use pgoracle::{
-    clamped_gradient_with, clamped_objective, clip_statistics, trust_region_update_with,
+    Normal, clamped_gradient_with, clamped_objective, clip_gradient_with, clip_statistics,
+    kl_categorical_with, kl_gaussian_with, scale_gradient_with, trust_region_update_with,
 };
 
 /// sb3-contrib `TRPO`'s defaults (`sb3_contrib/trpo/trpo.py`, `__init__`).
@@ -51,6 +52,13 @@ pub fn run<T: JsonScalar>(
             Profile::Sb3 | Profile::Book,
             Operation::ClampedObjective | Operation::ClampedGradient,
         ) => with_family::<T>(op, f, options),
+        (
+            Profile::Torch | Profile::Book,
+            Operation::ScaleGradient
+            | Operation::ClipGradient
+            | Operation::KlCategorical
+            | Operation::KlGaussian,
+        ) => torch_op::<T>(op, f, options),
         (Profile::Book, _) => ops::run_book::<T>(op, f, options),
         (profile, op) => Err(f.error(
             "operation",
@@ -78,9 +86,7 @@ fn with_family<T: JsonScalar>(
                 "profile `sb3` computes SB3's Gaussian, family `gaussian_log_std` (θ = [μ, log σ])",
             ))
         }
-        PolicySpec::Gaussian => {
-            policy_op::<T, _>(op, &pgoracle::policy::Gaussian, f, options)
-        }
+        PolicySpec::Gaussian => policy_op::<T, _>(op, &pgoracle::policy::Gaussian, f, options),
         PolicySpec::LinearGaussian => {
             policy_op::<T, _>(op, &pgoracle::policy::LinearGaussian, f, options)
         }
@@ -120,13 +126,19 @@ fn sb3_trust_region<T: JsonScalar, P: JsonPolicy<T>>(
     let context = &options.context;
     let theta = f.vector::<T>("theta")?;
     let batch = samples(policy, f)?;
-    let target_kl = f.optional_scalar("target_kl")?.unwrap_or(lit::<T>(SB3_TARGET_KL));
-    let cg_max_steps = f.optional_count("cg_max_steps")?.unwrap_or(SB3_CG_MAX_STEPS);
+    let target_kl = f
+        .optional_scalar("target_kl")?
+        .unwrap_or(lit::<T>(SB3_TARGET_KL));
+    let cg_max_steps = f
+        .optional_count("cg_max_steps")?
+        .unwrap_or(SB3_CG_MAX_STEPS);
     let cg_damping: Option<T> = f.optional_scalar("cg_damping")?;
     let shrink = f
         .optional_scalar("line_search_shrinking_factor")?
         .unwrap_or(lit::<T>(SB3_SHRINK));
-    let max_iter = f.optional_count("line_search_max_iter")?.unwrap_or(SB3_MAX_ITER);
+    let max_iter = f
+        .optional_count("line_search_max_iter")?
+        .unwrap_or(SB3_MAX_ITER);
     let normalize = f.optional_bool("normalize_advantage")?;
     let cg_start = f.optional_vector::<T>("cg_start")?;
     f.finish()?;
@@ -242,7 +254,9 @@ fn book_trust_region<T: JsonScalar, P: JsonPolicy<T>>(
     let batch = batch_of(policy, f, &conventions, "trust_region_update")?;
     let epsilon = f.scalar("epsilon")?;
     let alpha = f.scalar("alpha")?;
-    let max_steps = f.optional_count("max_steps")?.unwrap_or(ops::DEFAULT_MAX_STEPS);
+    let max_steps = f
+        .optional_count("max_steps")?
+        .unwrap_or(ops::DEFAULT_MAX_STEPS);
     let own_solver = match f.optional("solver") {
         Some(object) => Some(solver_object::<T>(object, f.id(), &f.child("solver"))?),
         None => None,
@@ -274,7 +288,7 @@ fn batch_of<T: JsonScalar, P: JsonPolicy<T>>(
     f: &mut Fields,
     conventions: &Conventions,
     operation: &str,
-) -> Result<Vec<Sample<P::State, P::Action, T>>, DocError> {
+) -> Result<Batch<T, P>, DocError> {
     if conventions.advantages == Advantages::Supplied {
         return samples(policy, f);
     }
@@ -444,13 +458,16 @@ fn clamped_on_samples<T: JsonScalar, P: JsonPolicy<T>>(
     Ok(Value::Object(out))
 }
 
+/// A solver, its CG stopping rule and its CG start.
+type SolverSetting<T> = (Solver<T>, CgStop, Option<DVector<T>>);
+
 /// A solver object: version 1's `{ "kind", … }`, plus version 2's `cg_start` (a vector) and
 /// `cg_stop` (`relative`, `absolute_squared`) for `conjugate_gradient`.
 fn solver_object<T: JsonScalar>(
     object: &Value,
     id: &str,
     path: &str,
-) -> Result<(Solver<T>, CgStop, Option<DVector<T>>), DocError> {
+) -> Result<SolverSetting<T>, DocError> {
     let mut s = Fields::new(object, path, id)?;
     let kind = s.string("kind")?;
     let result = match kind {
@@ -484,6 +501,86 @@ fn solver_object<T: JsonScalar>(
     };
     s.finish()?;
     Ok(result)
+}
+
+/// `scale_gradient`, `clip_gradient`, `kl_categorical`, `kl_gaussian` under conventions: the
+/// `torch` profile's `clip_grad_norm_` (input `l2_max`, output `total_norm` too),
+/// `clip_grad_value_` (input `clip_value`) and `kl_divergence`, or the book's with overrides
+/// (version-1 input and output names).
+fn torch_op<T: JsonScalar>(
+    op: Operation,
+    f: &mut Fields,
+    options: &RunOptions,
+) -> Result<Outcome, DocError> {
+    let c = &options.context.conventions;
+    let peer = options.context.profile == Profile::Torch;
+    let with_departures = |mut out: Map<String, Value>, departures: &[Departure]| {
+        if peer {
+            let names: Vec<&str> = departures.iter().map(|d| d.name()).collect();
+            out.insert("departures".into(), json!(names));
+        }
+        Value::Object(out)
+    };
+    let outcome = match op {
+        Operation::ScaleGradient => {
+            let (grad, l2_max) = (f.vector::<T>("grad")?, f.scalar::<T>("l2_max")?);
+            f.finish()?;
+            let epsilon = lit::<T>(c.clip_norm_epsilon);
+            scale_gradient_with(&grad, l2_max, c.norm, epsilon, c.nonfinite).map(|r| {
+                let mut out = Map::new();
+                out.insert("grad".into(), vector(&r.grad));
+                if peer {
+                    out.insert("total_norm".into(), number(r.total_norm));
+                }
+                with_departures(out, &r.departures)
+            })
+        }
+        Operation::ClipGradient => {
+            let grad = f.vector::<T>("grad")?;
+            let (lo, hi) = if peer {
+                let c: T = f.scalar("clip_value")?;
+                (-c, c)
+            } else {
+                (f.scalar("lo")?, f.scalar("hi")?)
+            };
+            f.finish()?;
+            clip_gradient_with(&grad, lo, hi, c.nonfinite).map(|(g, d)| {
+                let mut out = Map::new();
+                out.insert("grad".into(), vector(&g));
+                with_departures(out, &d)
+            })
+        }
+        Operation::KlCategorical => {
+            let (p, q) = (f.vector::<T>("p")?, f.vector::<T>("q")?);
+            f.finish()?;
+            kl_categorical_with(&p, &q, c.probabilities, c.nonfinite).map(|(kl, d)| {
+                let mut out = Map::new();
+                out.insert("kl".into(), number(kl));
+                with_departures(out, &d)
+            })
+        }
+        _ => {
+            let mean_p = f.scalar::<T>("mean_p")?;
+            let std_p = f.scalar::<T>("std_p")?;
+            let mean_q = f.scalar::<T>("mean_q")?;
+            let std_q = f.scalar::<T>("std_q")?;
+            f.finish()?;
+            let p = Normal {
+                mean: mean_p,
+                std: std_p,
+            };
+            let q = Normal {
+                mean: mean_q,
+                std: std_q,
+            };
+            kl_gaussian_with(&p, &q, c.kl_form, c.nonfinite).map(|(kl, d)| {
+                let mut out = Map::new();
+                out.insert("kl".into(), number(kl));
+                with_departures(out, &d)
+            })
+        }
+    };
+    Ok(outcome)
 }
 
 /// The conventions that `op` reads (`check --explain` searches only these).

@@ -50,6 +50,8 @@ fn golden_case(case: &Value) -> CheckCase {
         input: case["input"].clone(),
         indeterminate,
         solve_conditioning: 0.0,
+        profile: None,
+        conventions: None,
     }
 }
 

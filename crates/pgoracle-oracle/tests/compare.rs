@@ -98,6 +98,8 @@ fn check_reports_ulps_in_the_case_scalar() {
             input: json!({}),
             indeterminate: Vec::new(),
             solve_conditioning: 0.0,
+            profile: None,
+            conventions: None,
         };
         let candidate = HashMap::from([(
             json!(scalar).to_string(),

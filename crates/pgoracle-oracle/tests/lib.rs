@@ -5,4 +5,5 @@ mod certified;
 mod compare;
 mod golden;
 mod layout;
+mod peers;
 mod reference;

@@ -57,15 +57,87 @@ fn judge(r: &Value) -> (Verdict, CheckCase) {
             .as_ref()
             .is_none_or(|e| e.contains_key(k) || k == "total_norm")
     });
+    let mut case = case;
+    if let Some(why) = peer_rounding_fields(r, &mut output, &mut case) {
+        return (Verdict::Differs(why), case);
+    }
     let mut candidate = HashMap::new();
-    candidate.insert(r["id"].to_string(), json!({ "id": r["id"], "output": output }));
+    candidate.insert(
+        r["id"].to_string(),
+        json!({ "id": r["id"], "output": output }),
+    );
     let report = check(std::slice::from_ref(&case), &candidate);
     let verdict = if report[0].agrees() {
         Verdict::Agrees
     } else {
-        Verdict::Differs(format!("{:?}", report[0]))
+        let fields: Vec<String> = report[0]
+            .fields
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} (rel {:.2e}, tol {:.2e}, got {:?}, expected {:?})",
+                    c.field,
+                    c.rel_error,
+                    case.rel_of(&c.field),
+                    c.got,
+                    c.expected
+                )
+            })
+            .collect();
+        Verdict::Differs(format!("{:?} {}", report[0].problem, fields.join("; ")))
     };
     (verdict, case)
+}
+
+/// Fields whose peer value carries the peer's own rounding beyond the oracle's tolerance,
+/// judged here with that rounding as the bound and removed from `check`'s comparison:
+///
+/// - `policy_objective` of a TRPO case with normalised advantages is meanᵢ Âᵢ·1, exactly 0 in
+///   exact arithmetic: both sides hold rounding noise of size ≤ n·ε·maxᵢ|Âᵢ| ≤ n^1.5·ε;
+/// - `clip_fraction` is a count over n, which SB3 casts to float32 in both precisions
+///   (`ppo.py`: `.float()`): half an f32 ulp;
+/// - `kl_div` and `approx_kl` in f32: torch's forms sum terms of size t and cancel (Σp(log p −
+///   log q) with t ≈ 1; (w − 1) − log w with t ≈ |w − 1| ≈ √(2·approx_kl)), so the peer's value
+///   is within 8·ε·t of the exact one, where pgoracle's accurate value is.
+///
+/// Returns what differs, if anything.
+fn peer_rounding_fields(
+    r: &Value,
+    output: &mut serde_json::Map<String, Value>,
+    case: &mut CheckCase,
+) -> Option<String> {
+    let expected = case.expected.clone()?;
+    let eps = if case.scalar == "f32" {
+        f64::from(f32::EPSILON)
+    } else {
+        f64::EPSILON
+    };
+    let n = r["input"]["samples"].as_array().map_or(1, Vec::len) as f64;
+    let mut problems = Vec::new();
+    for field in ["policy_objective", "clip_fraction", "kl_div", "approx_kl"] {
+        let (Some(got), Some(want)) = (
+            output.get(field).and_then(Value::as_f64),
+            expected.get(field).and_then(Value::as_f64),
+        ) else {
+            continue;
+        };
+        let bound = match field {
+            "policy_objective" if r["operation"] == "trust_region_update" => n.powf(1.5) * eps,
+            "clip_fraction" => f64::from(f32::EPSILON) * want.abs(),
+            "kl_div" if case.scalar == "f32" => 8.0 * eps,
+            "approx_kl" if case.scalar == "f32" => 16.0 * eps * (2.0 * want.abs()).sqrt(),
+            _ => continue,
+        };
+        output.remove(field);
+        if let Some(e) = case.expected.as_mut() {
+            e.remove(field);
+        }
+        let tolerance = bound + case.rel_of(field) * want.abs();
+        if (got - want).abs() > tolerance {
+            problems.push(format!("{field}: {got} vs {want} (bound {tolerance:.2e})"));
+        }
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// Replays a file; returns the ids that differ, with what differs.
@@ -82,30 +154,50 @@ fn replay(name: &str) -> (usize, Vec<(String, String)>) {
 
 /// sb3-contrib `TRPO.train()` on softmax and log-std Gaussian policies, f32 and f64: θ,
 /// `accepted`, `candidates` and every reported quantity agree on every recording, except the
-/// documented finding (docs/peers.md): with an exact gradient of 0 the peer steps along
-/// rounding noise, where pgoracle reports `ZeroGradient`.
+/// documented finding (docs/peers.md): where the exact gradient is 0 (pgoracle's f64
+/// evaluation of the input says `ZeroGradient`: equal advantages standardised to 0, or two
+/// samples of one action with opposite standardised advantages), the peer's CG turns rounding
+/// noise into a direction and √(2δ/uᵀAu) rescales it to a full step.
 #[test]
 fn sb3_trust_region_update_reproduces_trpo_train() {
     let records = recordings("sb3_trpo.json");
+    let stem = |r: &Value| {
+        let id = r["id"].as_str().unwrap_or_default();
+        id.trim_end_matches("-f32")
+            .trim_end_matches("-f64")
+            .to_string()
+    };
+    let mut zero_gradient = std::collections::HashSet::new();
+    for r in records.iter().filter(|r| r["scalar"] == "f64") {
+        let case = CheckCase::evaluated(&request(r)).expect("a valid profiles.md case");
+        if case.expected_error.as_deref() == Some("ZeroGradient") {
+            zero_gradient.insert(stem(r));
+        }
+    }
     let mut agreed = 0;
+    let mut findings = 0;
     let mut failures = Vec::new();
     for r in &records {
-        let (verdict, case) = judge(r);
-        let zero_gradient_finding = r["peer_output"]["grad"]
-            .as_array()
-            .is_some_and(|g| g.iter().all(|x| x.as_f64() == Some(0.0)));
-        match verdict {
+        match judge(r).0 {
             Verdict::Agrees => agreed += 1,
-            Verdict::Differs(_)
-                if zero_gradient_finding
-                    && case.expected_error.as_deref() == Some("ZeroGradient") => {}
+            Verdict::Differs(_) if zero_gradient.contains(&stem(r)) => findings += 1,
             Verdict::Differs(why) => failures.push(format!("{}: {why}", r["id"])),
         }
     }
-    assert!(failures.is_empty(), "{} differ:\n{}", failures.len(), failures.join("\n"));
-    // 48 softmax + 48 log-std inputs × {f32, f64}, and the error cases, less the zero-gradient
-    // finding runs.
-    assert!(agreed >= 180, "only {agreed} of {} agree", records.len());
+    assert!(
+        failures.is_empty(),
+        "{} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // The 10 finding seeds and 7 generated inputs with an exact zero gradient (among them the
+    // ZeroDivisionError cases, softmax-23 and gls-23, where both sides report an error).
+    assert_eq!(zero_gradient.len(), 17, "{zero_gradient:?}");
+    assert!(
+        findings <= 2 * 17 && agreed + findings == records.len(),
+        "{agreed} + {findings}"
+    );
+    assert!(agreed >= 185, "only {agreed} of {} agree", records.len());
 }
 
 /// SB3 PPO's policy objective, its gradient, approx_kl and clip_fraction.

@@ -72,6 +72,8 @@ fn as_golden(case: &Value, output: &Map<String, Value>, solve: f64) -> CheckCase
             .cloned()
             .unwrap_or_default(),
         solve_conditioning: solve,
+        profile: None,
+        conventions: None,
     }
 }
 

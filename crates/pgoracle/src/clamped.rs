@@ -183,6 +183,10 @@ pub fn clamped_gradient_traced<T: Scalar, P: Policy<T>>(
     .map(|(grad, decisions, _)| (grad, decisions))
 }
 
+/// The clamped gradient, its clamp decisions, and the samples whose ratio sat exactly on a
+/// clip bound ([`clamped_gradient_with`]).
+pub type TracedGradient<T> = (DVector<T>, Vec<Decision<T>>, Vec<usize>);
+
 /// [`clamped_gradient_traced`] under the `clip_boundary_gradient` convention
 /// (`shared/spec/profiles.md`): `book` is Algorithm 12.6's strict tests; `torch` is the
 /// gradient torch's autograd gives min(wA, clamp(w, 1 − ε, 1 + ε)A) (SB3 PPO's
@@ -204,7 +208,7 @@ pub fn clamped_gradient_with<T: Scalar, P: Policy<T>>(
     epsilon: T,
     flipped: &[usize],
     boundary: ClipBoundaryGradient,
-) -> Result<(DVector<T>, Vec<Decision<T>>, Vec<usize>)> {
+) -> Result<TracedGradient<T>> {
     check_positive(epsilon, "epsilon")?;
     check_surrogate_inputs(policy, theta, theta_prime, trajectories, gamma)?;
     let mut trace = ClampTrace {

@@ -66,8 +66,8 @@ pub mod verify;
 
 pub use clamped::{
     ClampedUpdateParams, clamp, clamp_margin, clamped_gradient, clamped_gradient_traced,
-    clamped_gradient_with, clip_statistics,
-    clamped_objective, clamped_update, clamped_update_traced, is_clamped,
+    clamped_gradient_with, clamped_objective, clamped_update, clamped_update_traced,
+    clip_statistics, is_clamped,
 };
 pub use decision::{Decision, DecisionKind};
 pub use error::{PgError, Result};
@@ -92,7 +92,10 @@ pub use surrogate::{
 };
 pub use tolerance::Tolerance;
 pub use trajectory::{Step, Trajectory, discounted_return, reward_to_go, rewards_to_go};
-pub use trust_region::{TrustRegionStep, trust_region_update, ConventionalStep, TrustRegionSettings, trust_region_update_with};
+pub use trust_region::{
+    ConventionalStep, TrustRegionSettings, TrustRegionStep, trust_region_update,
+    trust_region_update_with,
+};
 
 /// The README's Rust example, compiled and run as a doctest.
 #[cfg(doctest)]

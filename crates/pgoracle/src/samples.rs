@@ -101,7 +101,12 @@ pub fn normalize_advantages<T: Scalar>(
         _ => {}
     }
     let count = lit::<T>(n as f64);
-    let mean = advantages.iter().copied().collect::<CompensatedSum<T>>().total() / count;
+    let mean = advantages
+        .iter()
+        .copied()
+        .collect::<CompensatedSum<T>>()
+        .total()
+        / count;
     let deviations: Vec<T> = advantages.iter().map(|a| *a - mean).collect();
     let sum_sq = deviations
         .iter()
@@ -120,8 +125,8 @@ mod tests {
     /// [1, 2, 3, 4]: mean 2.5, s = √(5/3) = 1.2909944487358056 (n − 1), so Â₀ = −1.5/(s + 1e-8).
     #[test]
     fn sample_std_uses_n_minus_one_and_the_offset() {
-        let a = normalize_advantages(&[1.0f64, 2.0, 3.0, 4.0], NormalizeAdvantage::SampleStd)
-            .unwrap();
+        let a =
+            normalize_advantages(&[1.0f64, 2.0, 3.0, 4.0], NormalizeAdvantage::SampleStd).unwrap();
         let s = (5.0f64 / 3.0).sqrt();
         assert_eq!(s, 1.2909944487358056);
         assert!((a[0] - (-1.5 / (s + 1e-8))).abs() <= 2.0 * f64::EPSILON);
@@ -144,7 +149,11 @@ mod tests {
     #[test]
     fn reward_to_go_samples() {
         let tau = vec![
-            Step { s: 0usize, a: 1usize, r: 1.0f64 },
+            Step {
+                s: 0usize,
+                a: 1usize,
+                r: 1.0f64,
+            },
             Step { s: 1, a: 0, r: 2.0 },
         ];
         let samples = samples_from_trajectories(&[tau], 0.5);

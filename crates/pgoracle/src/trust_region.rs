@@ -322,7 +322,9 @@ fn linesearch_divergence<T: Scalar, P: Policy<T>>(
     kl: LinesearchKl,
 ) -> Result<T> {
     match kl {
-        LinesearchKl::OldNew => surrogate_constraint(policy, theta, candidate, trajectories, T::one()),
+        LinesearchKl::OldNew => {
+            surrogate_constraint(policy, theta, candidate, trajectories, T::one())
+        }
         LinesearchKl::NewOld => {
             let mut sum = CompensatedSum::default();
             for x in samples {

@@ -106,6 +106,14 @@ impl<T: pgoracle::Scalar, P: pgoracle::Policy<T>> pgoracle::Policy<T> for Counti
         Self::tick(&self.kl_calls, self.kl_budget, "KL");
         self.inner.kl(theta, theta_prime, s)
     }
+
+    fn fisher_information(
+        &self,
+        theta: &nalgebra::DVector<T>,
+        s: &P::State,
+    ) -> pgoracle::Result<nalgebra::DMatrix<T>> {
+        self.inner.fisher_information(theta, s)
+    }
 }
 
 /// The Gaussian policy N(θ₁, θ₂²)'s surrogate objective and constraint (Eqs. 12.18–12.19 as

@@ -83,7 +83,8 @@ impl<T: Scalar> Policy<T> for GaussianLogStd {
         let sigma_q = sigma(theta_prime, "theta_prime")?;
         check_finite(*s, "s")?;
         let l = theta[1] - theta_prime[1];
-        let kl = normal::kl_given_ln_ratio([theta[0], sigma_p], [theta_prime[0], sigma_q], T::one(), l);
+        let kl =
+            normal::kl_given_ln_ratio([theta[0], sigma_p], [theta_prime[0], sigma_q], T::one(), l);
         crate::scalar::finite_scalar(kl, "kl")
     }
 
