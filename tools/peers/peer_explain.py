@@ -6,7 +6,7 @@ and gamma) plus the candidate result the real peer produced for it ("peer_output
 names) and
   "differs": ["<convention>"]  the single convention (profiles.md table) left at the peer's value;
              []                a control: every convention at the book's, should agree;
-             null              a negative control: no convention explains the difference;
+             (two conventions for torch's Normal KL: `nonfinite` and pgoracle's `kl_form`);
   "differs_value": the peer's value of that convention,
   "visible": whether the candidate differs from the control run of the same input by more than
              1e-8 (relative, normwise, any output field); when false, --explain should say agrees,
@@ -266,10 +266,14 @@ def records(ver):
          {"probabilities": "normalize_and_clamp"}, "f32"),
         ("probabilities-unnormalized", "kl_categorical", {"p": [1.0, 1.0], "q": [3.0, 1.0]}, {}, ["probabilities"],
          {"probabilities": "normalize_and_clamp"}, "f64"),
-        ("no-convention-normal-kl-inf", "kl_gaussian",
-         {"mean_p": 0.0, "std_p": 1e-150, "mean_q": 0.0, "std_q": 1e150}, {}, None, None, "f64"),
-        ("no-convention-normal-kl-nan", "kl_gaussian",
-         {"mean_p": 0.0, "std_p": 1e150, "mean_q": 0.0, "std_q": 1e-150}, {}, None, None, "f64"),
+        # torch's Normal KL ½(r + t − 1 − ln r), r = (σp/σq)², underflows r to 0 (∞) or overflows
+        # it (NaN): pgoracle's `kl_form: variance_ratio` with `nonfinite: propagate`.
+        ("kl-form-normal-kl-inf", "kl_gaussian",
+         {"mean_p": 0.0, "std_p": 1e-150, "mean_q": 0.0, "std_q": 1e150}, {}, ["nonfinite", "kl_form"],
+         {"nonfinite": "propagate", "kl_form": "variance_ratio"}, "f64"),
+        ("kl-form-normal-kl-nan", "kl_gaussian",
+         {"mean_p": 0.0, "std_p": 1e150, "mean_q": 0.0, "std_q": 1e-150}, {}, ["nonfinite", "kl_form"],
+         {"nonfinite": "propagate", "kl_form": "variance_ratio"}, "f64"),
         ("control-kl-gaussian", "kl_gaussian", {"mean_p": 0.3, "std_p": 0.7, "mean_q": -0.2, "std_q": 1.3}, {}, [],
          None, "f64"),
     ]

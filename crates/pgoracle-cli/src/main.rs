@@ -62,6 +62,13 @@ struct CheckArgs {
     golden: PathBuf,
     /// The candidate's results: a JSON array of results (or JSON Lines); `-` for standard input.
     candidate: PathBuf,
+    /// For each case that disagrees, the smallest set of conventions under which pgoracle
+    /// reproduces the candidate, or that none does (interface version 2, docs/profiles.md).
+    #[arg(long)]
+    explain: bool,
+    /// With `--explain`: one JSON array, an entry per golden case.
+    #[arg(long, requires = "explain")]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -328,6 +335,23 @@ fn check(args: &CheckArgs) -> ExitCode {
         Err(message) => {
             eprintln!("pgoracle check: {message}");
             ExitCode::from(2)
+        }
+        Ok((golden, candidate)) if args.explain => {
+            let explanations = pgoracle_oracle::explain::explain(&golden, &candidate);
+            let text = if args.json {
+                let entries: Vec<_> = explanations.iter().map(|e| e.to_json()).collect();
+                format!("{}\n", serde_json::Value::Array(entries))
+            } else {
+                pgoracle_oracle::explain::render(&explanations)
+            };
+            if !emit(&text) {
+                return ExitCode::FAILURE;
+            }
+            if explanations.iter().all(|e| e.agrees) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Ok((golden, candidate)) => {
             let reports = check(&golden, &candidate);

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod compare;
 pub mod conditioning;
+pub mod explain;
 pub mod fields;
 pub mod golden;
 pub mod golden_file;

@@ -249,14 +249,10 @@ pub fn scale_gradient_with<T: Scalar>(
         departures.push(Departure::NormEpsilon);
     }
     let nonfinite_output = !total_norm.is_finite() || scaled.iter().any(|x| !x.is_finite());
-    if nonfinite_output {
-        if propagate {
-            departures.push(Departure::NonfinitePropagated);
-        } else if norm == Norm::Naive {
-            return Err(PgError::NonFiniteResult {
-                field: "total_norm".to_string(),
-            });
-        }
+    // An overflowing naive norm with finite entries is the `norm` convention's departure (the
+    // gradient is scaled by 0, a finite result); only a non-finite gradient is an error.
+    if nonfinite_output && propagate {
+        departures.push(Departure::NonfinitePropagated);
     }
     let grad = if propagate {
         scaled

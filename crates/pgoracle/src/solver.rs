@@ -490,14 +490,15 @@ pub(crate) fn conjugate_gradient_from<T: Scalar>(
     Ok((finite_result(x, "direction")?, info))
 }
 
-/// Solves A u = g for an explicit symmetric A that the `fisher` and `damping` conventions built
-/// (F + λI): `Exact` by Cholesky (`SingularFisher` when A is not positive definite to working
+/// Solves A u = g for A = F + λI, F the explicit symmetric matrix of the `fisher` convention
+/// and λ the `damping` convention (F itself is reported as `fisher`): `Exact` by Cholesky (`SingularFisher` when A is not positive definite to working
 /// precision), `Damped` with its own λ added, `PseudoInverse` by eigendecomposition, and
 /// `ConjugateGradient` from `start` with the `cg_stop` rule ([`conjugate_gradient_from`], its
 /// damping added to A). The version-1 path from the score matrix is [`solve_direction`].
 pub(crate) fn solve_explicit<T: Scalar>(
     solver: &Solver<T>,
-    a: DMatrix<T>,
+    f: DMatrix<T>,
+    damping: T,
     g: &DVector<T>,
     stop: CgStop,
     start: Option<&DVector<T>>,
@@ -508,6 +509,7 @@ pub(crate) fn solve_explicit<T: Scalar>(
         }
         m
     };
+    let a = with_damping(f.clone(), damping);
     let (direction, cg) = match solver {
         Solver::Exact => (solve_damped(&a, g, T::zero())?, None),
         Solver::Damped { damping } => (solve_damped(&a, g, *damping)?, None),
@@ -519,7 +521,7 @@ pub(crate) fn solve_explicit<T: Scalar>(
         }
     };
     Ok(Direction {
-        fisher: Some(a),
+        fisher: Some(f),
         direction,
         cg,
     })

@@ -132,9 +132,9 @@ pub struct TrustRegionSettings<T> {
 /// What [`trust_region_update_with`] computed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConventionalStep<T: Scalar> {
-    /// The update, as [`trust_region_update`] reports it; `natural.fisher` is the matrix F + λI
-    /// the direction solved with, and `natural.grad` the gradient of the (standardised)
-    /// advantages.
+    /// The update, as [`trust_region_update`] reports it; `natural.fisher` is the `fisher`
+    /// convention's F (the direction solved (F + λI)u = g), and `natural.grad` the gradient of
+    /// the (standardised) advantages.
     pub step: TrustRegionStep<T>,
     /// The step length β along u: √(2ε/gᵀu) or √(2δ/uᵀ(F + λI)u) (sb3-contrib's
     /// `line_search_max_step_size`).
@@ -159,7 +159,8 @@ pub struct ConventionalStep<T: Scalar> {
 ///    meanᵢ D_KL(π_θ′(·|sᵢ) ‖ π_θ(·|sᵢ)) (sb3-contrib); acceptance by `params.acceptance`.
 ///
 /// With every convention at the book's and an exact or relative-CG solver from 0, the direction
-/// is the version-1 one ([`solve_direction`] from the scores).
+/// is the version-1 one ([`solve_direction`] from the scores). With standardised advantages
+/// f(θ, θ) = meanᵢ Âᵢ is reported as its exact value 0.
 ///
 /// # Errors
 /// As [`trust_region_update`]; `ZeroGradient` when g = 0 exactly (the peer divides 2δ by
@@ -212,16 +213,14 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
     } = if book_direction {
         solve_direction(&settings.solver, score_matrix(&lr.scores)?, &grad)?
     } else {
-        let mut a = match conventions.fisher {
+        let f = match conventions.fisher {
             FisherKind::Empirical => fisher(&lr.scores)?,
             FisherKind::KlHessian => kl_hessian(policy, theta, samples)?,
         };
-        for i in 0..a.nrows() {
-            a[(i, i)] += damping;
-        }
         solve_explicit(
             &settings.solver,
-            a,
+            f,
+            damping,
             &grad,
             settings.cg_stop,
             settings.cg_start.as_ref(),
@@ -231,13 +230,17 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
     let (scale_by, step_size) = match conventions.step_scale {
         StepScale::GDotU => (grad.clone(), dot2(&grad, &direction)),
         StepScale::UDotAu => {
-            let matrix = match (&fisher, &settings.solver) {
-                (Some(f), Solver::ConjugateGradient(p)) if !book_direction => {
-                    f * &direction + &direction * p.damping
-                }
-                (Some(f), _) => f * &direction,
-                (None, _) => fisher_vector_product(&score_matrix(&lr.scores)?, &direction),
+            // A = F + λI (+ the CG solver's own damping): the matrix the direction solved.
+            let solver_damping = match &settings.solver {
+                Solver::ConjugateGradient(p) => p.damping,
+                Solver::Damped { damping } => *damping,
+                _ => T::zero(),
             };
+            let f_u = match &fisher {
+                Some(f) => f * &direction,
+                None => fisher_vector_product(&score_matrix(&lr.scores)?, &direction),
+            };
+            let matrix = f_u + &direction * (damping + solver_damping);
             let curvature = dot2(&matrix, &direction);
             (matrix, curvature)
         }
@@ -245,7 +248,15 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
     let two_eps = params.epsilon + params.epsilon;
     let step_size = finite_scalar((two_eps / step_size).sqrt(), "line_search_max_step_size")?;
     let theta_natural = natural_step(theta, &scale_by, &direction, params.epsilon)?;
-    let f_theta = surrogate_objective(policy, theta, theta, &trajectories, one)?;
+    // Standardised advantages have mean 0 exactly (Σ(Aᵢ − Ā) = 0 for the exact mean), so
+    // f(θ, θ) = meanᵢ Âᵢ is 0: the exact value, where summing the rounded Âᵢ leaves noise of
+    // size n·ε (SB3's `policy_objective` holds ±1e-8 in float32).
+    let standardised_mean_zero = advantages != raw;
+    let f_theta = if standardised_mean_zero {
+        T::zero()
+    } else {
+        surrogate_objective(policy, theta, theta, &trajectories, one)?
+    };
     let evaluate = |candidate: &DVector<T>| -> Result<Option<SurrogateValues<T>>> {
         if policy.check_theta(candidate, "theta_prime").is_err() {
             return Ok(None);
