@@ -58,7 +58,7 @@ fn judge(r: &Value) -> (Verdict, CheckCase) {
             .is_none_or(|e| e.contains_key(k) || k == "total_norm")
     });
     let mut case = case;
-    if let Some(why) = peer_rounding_fields(r, &mut output, &mut case) {
+    if let Some(why) = peer_rounding_fields(&mut output, &mut case) {
         return (Verdict::Differs(why), case);
     }
     let mut candidate = HashMap::new();
@@ -100,7 +100,6 @@ fn judge(r: &Value) -> (Verdict, CheckCase) {
 ///
 /// Returns what differs, if anything.
 fn peer_rounding_fields(
-    r: &Value,
     output: &mut serde_json::Map<String, Value>,
     case: &mut CheckCase,
 ) -> Option<String> {
@@ -238,14 +237,11 @@ fn explain_names_the_one_convention_a_real_peer_differs_in() {
         let case = CheckCase::evaluated(&request(r)).expect("a valid book case");
         let candidate = candidate_of(r, &case);
         let e = &pgoracle_oracle::explain::explain(std::slice::from_ref(&case), &candidate)[0];
-        let expected: Option<Vec<String>> = match r["differs"].as_array() {
-            Some(list) => Some(
-                list.iter()
-                    .map(|v| v.as_str().unwrap_or_default().to_string())
-                    .collect(),
-            ),
-            None => None,
-        };
+        let expected: Option<Vec<String>> = r["differs"].as_array().map(|list| {
+            list.iter()
+                .map(|v| v.as_str().unwrap_or_default().to_string())
+                .collect()
+        });
         let ok = match expected.as_deref() {
             Some([]) => e.agrees,
             Some(names) => !e.agrees && e.explained_by.as_deref() == Some(names),
