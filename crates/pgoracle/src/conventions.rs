@@ -339,8 +339,5 @@ convention_values!(
         /// w landed exactly on a clip bound, where torch's autograd gives half (a `min` tie) or
         /// none (`clamp`) of the gradient the book's strict tests give.
         ClipBoundaryTie = "clip_boundary_tie",
-        /// The exact policy gradient is 0, but the peer's float arithmetic leaves rounding noise
-        /// that CG and the step scale √(2δ/uᵀAu) turn into a full trust-region step.
-        ZeroGradientStep = "zero_gradient_step",
     }
 );
