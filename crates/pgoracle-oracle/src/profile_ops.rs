@@ -301,7 +301,8 @@ fn batch_of<T: JsonScalar, P: JsonPolicy<T>>(
         && conventions.averaging == Averaging::PerTrajectory
         && trajs.iter().any(|tau| tau.len() > 1)
     {
-        return Err(f.error(
+        return Err(DocError::new(
+            f.id(),
             "conventions",
             "trust_region_update with non-book conventions needs one-step trajectories or \
              `averaging: per_sample` (the book's per-trajectory likelihood is not per-sample)",

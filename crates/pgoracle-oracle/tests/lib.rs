@@ -6,4 +6,5 @@ mod compare;
 mod golden;
 mod layout;
 mod peers;
+mod profiles;
 mod reference;

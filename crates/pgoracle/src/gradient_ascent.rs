@@ -245,7 +245,8 @@ pub fn scale_gradient_with<T: Scalar>(
             (grad.map(|g| g * coef), total, coef < T::one())
         }
     };
-    if eps > T::zero() && coef_below_one {
+    // ε changed the coefficient only where ‖g‖ + ε ≠ ‖g‖ (not for an overflowed ∞ norm).
+    if eps > T::zero() && coef_below_one && total_norm + eps != total_norm {
         departures.push(Departure::NormEpsilon);
     }
     let nonfinite_output = !total_norm.is_finite() || scaled.iter().any(|x| !x.is_finite());

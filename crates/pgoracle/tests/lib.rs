@@ -8,6 +8,7 @@ mod accuracy_steps;
 mod book_values;
 mod clamped;
 mod common;
+mod conventions;
 mod derivations;
 mod dual;
 mod edge_cases;
