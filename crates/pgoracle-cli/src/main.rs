@@ -58,7 +58,8 @@ struct FiguresArgs {
 
 #[derive(Args)]
 struct CheckArgs {
-    /// A golden file, or a folder of them.
+    /// A golden file, a folder of them, or a file of oracle cases (evaluated by pgoracle, with κ
+    /// per field, as the expected side).
     golden: PathBuf,
     /// The candidate's results: a JSON array of results (or JSON Lines); `-` for standard input.
     candidate: PathBuf,
@@ -316,7 +317,7 @@ fn eval_lines(input: impl BufRead, options: &EvalOptions) -> Result<(), EvalStop
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
-    use pgoracle_oracle::check::{check, load_candidate, load_golden, render};
+    use pgoracle_oracle::check::{check, load_candidate, load_golden_or_cases, render};
     let text = if args.candidate.as_os_str() == "-" {
         let mut t = String::new();
         std::io::stdin().read_to_string(&mut t).map(|_| t)
@@ -327,7 +328,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         .map_err(|e| format!("cannot read {}: {e}", args.candidate.display()))
         .and_then(|t| load_candidate(&t).map_err(|e| e.to_string()))
         .and_then(|c| {
-            load_golden(&args.golden)
+            load_golden_or_cases(&args.golden)
                 .map(|g| (g, c))
                 .map_err(|e| e.to_string())
         });

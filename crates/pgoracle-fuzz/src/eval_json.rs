@@ -9,7 +9,11 @@
 //!    `{ "id", "operation", "error": { "kind", "message" } }`, with the case's id and operation,
 //!    and `kind` one of the interface's error kinds.
 //! 4. Every number in an output is a finite JSON number: no output value is a string (the
-//!    non-finite `"NaN"`, `"Infinity"`, `"-Infinity"` in particular).
+//!    non-finite `"NaN"`, `"Infinity"`, `"-Infinity"` in particular), except under the
+//!    `nonfinite: propagate` convention (interface version 2: the `torch` profile), which writes
+//!    the peer's NaN and ∞ as those strings, and a naive norm that overflowed
+//!    (`departures` holds `norm_overflow`, `total_norm` is `"Infinity"`). `departures` is an
+//!    array of known departure names.
 //! 5. The readable layout that `eval` prints is valid JSON and reads back as the same value.
 //!
 //! Bounded work: a document whose evaluation would be long (an array of more than
@@ -22,6 +26,7 @@
 use arbitrary::Arbitrary;
 use serde_json::Value;
 
+use pgoracle::conventions::Departure;
 use pgoracle::limits::MAX_ITERATIONS;
 use pgoracle_oracle::layout::to_readable_string;
 use pgoracle_oracle::{eval_case, eval_document, parse_document};
@@ -117,7 +122,22 @@ fn check_result(case: &Value, result: &Value, text: &str) {
     match (obj.get("output"), obj.get("error")) {
         (Some(output), None) => {
             assert_eq!(obj.len(), 3, "extra keys in {result}: {text:?}");
-            assert_finite_numbers(output, text);
+            let departures: Vec<&str> = output
+                .get("departures")
+                .and_then(Value::as_array)
+                .map(|d| d.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            assert!(
+                departures
+                    .iter()
+                    .all(|d| Departure::ALL.iter().any(|k| k.name() == *d)),
+                "unknown departure in {result}: {text:?}"
+            );
+            let allowed = Allowed {
+                non_finite: propagates(case),
+                infinite_norm: departures.contains(&Departure::NormOverflow.name()),
+            };
+            assert_finite_numbers(output, text, allowed);
         }
         (None, Some(error)) => {
             assert_eq!(obj.len(), 3, "extra keys in {result}: {text:?}");
@@ -135,21 +155,46 @@ fn check_result(case: &Value, result: &Value, text: &str) {
     }
 }
 
-/// Every number in an output is a finite JSON number; strings never occur in outputs.
-fn assert_finite_numbers(v: &Value, text: &str) {
+/// Where an output may hold the interface's non-finite strings.
+#[derive(Debug, Clone, Copy)]
+struct Allowed {
+    /// Anywhere: the case computes under `nonfinite: propagate`.
+    non_finite: bool,
+    /// `total_norm` = `"Infinity"`: a naive norm overflowed.
+    infinite_norm: bool,
+}
+
+/// Whether a case computes under `nonfinite: propagate`: the `torch` profile unless its
+/// `conventions` say `error`, or any profile whose `conventions` say `propagate`.
+fn propagates(case: &Value) -> bool {
+    match case
+        .pointer("/conventions/nonfinite")
+        .and_then(Value::as_str)
+    {
+        Some(value) => value == "propagate",
+        None => case.get("profile").and_then(Value::as_str) == Some("torch"),
+    }
+}
+
+/// Every number in an output is a finite JSON number and strings do not occur, except where
+/// `allowed` says; `departures` holds names.
+fn assert_finite_numbers(v: &Value, text: &str, allowed: Allowed) {
+    const NON_FINITE: [&str; 3] = ["NaN", "Infinity", "-Infinity"];
     match v {
         Value::Number(n) => {
             let x: f64 = n.as_str().parse().unwrap_or(f64::NAN);
             assert!(x.is_finite(), "output number {n} is not finite: {text:?}");
         }
+        Value::String(s) if allowed.non_finite && NON_FINITE.contains(&s.as_str()) => {}
         Value::String(s) => panic!("output value {s:?} is a string: {text:?}"),
-        Value::Array(items) => items.iter().for_each(|x| assert_finite_numbers(x, text)),
-        Value::Object(map) => map.iter().for_each(|(key, x)| {
-            if key == "indeterminate" {
-                assert_indeterminate(x, text);
-            } else {
-                assert_finite_numbers(x, text);
-            }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|x| assert_finite_numbers(x, text, allowed)),
+        Value::Object(map) => map.iter().for_each(|(key, x)| match key.as_str() {
+            "indeterminate" => assert_indeterminate(x, text),
+            "departures" => {}
+            "total_norm" if allowed.infinite_norm && x == "Infinity" => {}
+            _ => assert_finite_numbers(x, text, allowed),
         }),
         Value::Null | Value::Bool(_) => {}
     }
@@ -158,8 +203,9 @@ fn assert_finite_numbers(v: &Value, text: &str) {
 /// `indeterminate` (issue #16): an array of `{ decision, at, margin, bound }` with a known
 /// decision name, an integer `at`, a number or non-finite string as `margin` and `bound`.
 fn assert_indeterminate(v: &Value, text: &str) {
-    const DECISIONS: [&str; 5] = [
+    const DECISIONS: [&str; 6] = [
         "linesearch_constraint",
+        "linesearch_constraint_strict",
         "linesearch_improvement",
         "clamp",
         "rank",

@@ -52,7 +52,8 @@ use super::profile::Context;
 pub const C: f64 = 16.0;
 
 /// Output fields that hold no real result (integers, flags, internal records).
-const NOT_REAL: [&str; 7] = [
+const NOT_REAL: [&str; 8] = [
+    "grad_terms",
     "steps",
     "accepted",
     "candidates",
@@ -331,6 +332,12 @@ const ZERO_GRADIENT_OPS: [Operation; 4] = [
 /// that sums in another order, so a candidate's `ZeroGradient` is then the other branch. Only
 /// with κ (the sensitivity passes), so `eval` reports it under `--conditioning`, and the golden
 /// files always.
+///
+/// A version-2 trust region also reports the size of the gradient's terms (internal field
+/// `grad_terms`, meanᵢ |Âᵢ||∇log πᵢ|), and the bound is at least 16ε times it: standardised
+/// advantages that cancel in exact arithmetic (two samples of one action) leave a gradient
+/// made of their rounding, whose derivatives cancel too, so S(g) alone does not see it
+/// (`sb3-trpo-softmax-37-f32`: |g| = 2.3·10⁻⁸ against terms of 0.35).
 fn zero_gradient(
     op: Operation,
     output: &Map<String, Value>,
@@ -341,7 +348,8 @@ fn zero_gradient(
         return None;
     }
     let margin = max_abs(output.get("grad")?);
-    let bound = C * eps * max_abs_all(sens.get("grad")?);
+    let terms = output.get("grad_terms").map_or(0.0, max_abs);
+    let bound = C * eps * max_abs_all(sens.get("grad")?).max(terms);
     (margin <= bound).then(|| Certified {
         decision: "zero_gradient".into(),
         at: 0,

@@ -33,7 +33,7 @@ pub const DEFAULT_MAX_STEPS: usize = 100;
 pub type Outcome = Result<Value, PgError>;
 
 /// Output fields of [`run`] for the certification only, never in an interface output.
-pub const INTERNAL_FIELDS: [&str; 2] = ["decisions", "last_candidate"];
+pub const INTERNAL_FIELDS: [&str; 3] = ["decisions", "last_candidate", "grad_terms"];
 
 /// How [`run`] decides where the book leaves a choice to the caller.
 #[derive(Debug, Clone, Default, PartialEq)]

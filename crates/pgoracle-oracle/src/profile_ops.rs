@@ -238,6 +238,7 @@ fn sb3_trust_region_output<T: JsonScalar>(step: &ConventionalStep<T>, max_iter: 
     out.insert("departures".into(), json!([]));
     out.insert("decisions".into(), ops::decisions(&tr.decisions));
     out.insert("last_candidate".into(), vector(outcome.theta()));
+    out.insert("grad_terms".into(), vector(&step.grad_terms));
     Value::Object(out)
 }
 
@@ -274,8 +275,11 @@ fn book_trust_region<T: JsonScalar, P: JsonPolicy<T>>(
     };
     let params = linesearch_params(epsilon, alpha, max_steps, &conventions, options);
     Ok(
-        trust_region_update_with(policy, &theta, &batch, &params, &settings)
-            .map(|step| ops::trust_region_output(&step.step)),
+        trust_region_update_with(policy, &theta, &batch, &params, &settings).map(|step| {
+            let mut out = ops::trust_region_output(&step.step);
+            out["grad_terms"] = vector(&step.grad_terms);
+            out
+        }),
     )
 }
 

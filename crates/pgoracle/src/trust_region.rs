@@ -141,6 +141,10 @@ pub struct ConventionalStep<T: Scalar> {
     pub step_size: T,
     /// The advantages the update used, after the `normalize_advantage` convention.
     pub advantages: Vec<T>,
+    /// meanᵢ |Âᵢ|·|∇log π_θ(aᵢ | sᵢ)| per component: the size of the terms the gradient sums,
+    /// so that a gradient that is 0 in exact arithmetic (standardised advantages that cancel)
+    /// can be told from a small one: its rounding is a few ε times this.
+    pub grad_terms: DVector<T>,
 }
 
 /// Trust region update under explicit conventions (`shared/spec/profiles.md`), on a flat batch
@@ -197,6 +201,11 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
     let one = T::one();
     let lr = likelihood_ratio_gradient(policy, theta, &trajectories, one)?;
     let grad = lr.grad;
+    let mut grad_terms = DVector::zeros(theta.len());
+    for (score, a) in lr.scores.iter().zip(&advantages) {
+        grad_terms += score.abs() * a.abs();
+    }
+    let grad_terms = grad_terms / lit::<T>(samples.len() as f64);
     if grad.iter().all(|x| *x == T::zero()) {
         return Err(PgError::ZeroGradient {
             field: "grad".into(),
@@ -303,6 +312,7 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
         },
         step_size,
         advantages,
+        grad_terms,
     })
 }
 
