@@ -341,9 +341,11 @@ fn check(args: &CheckArgs) -> ExitCode {
             let explanations = pgoracle_oracle::explain::explain(&golden, &candidate);
             let text = if args.json {
                 let entries: Vec<_> = explanations.iter().map(|e| e.to_json()).collect();
-                format!("{}\n", serde_json::Value::Array(entries))
+                serde_json::Value::Array(entries).to_string()
             } else {
                 pgoracle_oracle::explain::render(&explanations)
+                    .trim_end()
+                    .to_string()
             };
             if !emit(&text) {
                 return ExitCode::FAILURE;
