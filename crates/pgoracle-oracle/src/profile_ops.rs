@@ -161,11 +161,15 @@ fn sb3_trust_region<T: JsonScalar, P: JsonPolicy<T>>(
             }
         }),
     );
-    let damping_input = match cg_damping {
-        Some(d) => Some(real(d, f, "cg_damping")?),
-        None => None,
+    // SB3's `cg_damping` is the `damping` convention, kept as an input of the case (its
+    // sensitivity counts in κ) unless the case's `conventions` set `damping`.
+    let damping = match cg_damping {
+        Some(d) if !context.overrides("damping") => {
+            real(d, f, "cg_damping")?;
+            Some(d)
+        }
+        _ => None,
     };
-    conventions.damping = hyper_parameter(context, "damping", conventions.damping, damping_input);
     let (solver, cg_stop, start) = match &context.solver {
         Some(object) => solver_object::<T>(object, f.id(), "conventions.solver")?,
         None => (
@@ -179,6 +183,7 @@ fn sb3_trust_region<T: JsonScalar, P: JsonPolicy<T>>(
         solver,
         cg_stop,
         cg_start: start.or(cg_start),
+        damping,
     };
     // `line_search_max_iter` candidates are the first and `max_iter − 1` shrinks of it.
     let params = linesearch_params(target_kl, shrink, max_iter - 1, &conventions, options);
@@ -272,6 +277,7 @@ fn book_trust_region<T: JsonScalar, P: JsonPolicy<T>>(
         solver,
         cg_stop,
         cg_start,
+        damping: None,
     };
     let params = linesearch_params(epsilon, alpha, max_steps, &conventions, options);
     Ok(

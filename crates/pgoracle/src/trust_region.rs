@@ -127,6 +127,9 @@ pub struct TrustRegionSettings<T> {
     pub cg_stop: CgStop,
     /// CG's start x₀ (zeros when `None`); the peer draws x₀ = 10⁻⁴·N(0, 1).
     pub cg_start: Option<DVector<T>>,
+    /// λ of the `damping` convention as an input of the case (SB3's `cg_damping`), so that its
+    /// sensitivity is seen; `None`: [`Conventions::damping`].
+    pub damping: Option<T>,
 }
 
 /// What [`trust_region_update_with`] computed.
@@ -181,7 +184,9 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
     params.check()?;
     settings.solver.check()?;
     let conventions = &settings.conventions;
-    let damping = lit::<T>(conventions.damping);
+    let damping = settings
+        .damping
+        .unwrap_or_else(|| lit::<T>(conventions.damping));
     check_nonnegative(damping, "damping")?;
     if let Some(start) = &settings.cg_start {
         check_len(start, theta.len(), "cg_start")?;
@@ -212,7 +217,7 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
         });
     }
     let book_direction = conventions.fisher == FisherKind::Empirical
-        && conventions.damping == 0.0
+        && damping == T::zero()
         && settings.cg_start.is_none()
         && settings.cg_stop == CgStop::Relative;
     let Direction {

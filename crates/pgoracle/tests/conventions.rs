@@ -164,6 +164,7 @@ fn book_conventions_on_samples_are_algorithm_12_5_on_one_step_trajectories() {
         solver: Solver::Exact,
         cg_stop: CgStop::Relative,
         cg_start: None,
+        damping: None,
     };
     let with = trust_region_update_with(&Gaussian, &theta, &samples, &params, &settings).unwrap();
     // The same algorithm on the same numbers, reached through the samples: equal to a few ulps
@@ -198,6 +199,7 @@ fn kl_hessian_with_damping_and_u_dot_au_on_the_log_std_gaussian() {
         solver: Solver::Exact,
         cg_stop: CgStop::Relative,
         cg_start: None,
+        damping: None,
     };
     let params = LinesearchParams::new(0.01)
         .with_alpha(0.8)
@@ -255,6 +257,7 @@ fn conjugate_gradient_from_a_start_with_the_absolute_squared_stop() {
         solver: Solver::Exact,
         cg_stop: CgStop::Relative,
         cg_start: None,
+        damping: None,
     };
     let u = trust_region_update_with(&GaussianLogStd, &theta, &samples, &params, &exact)
         .unwrap()
@@ -266,6 +269,7 @@ fn conjugate_gradient_from_a_start_with_the_absolute_squared_stop() {
         solver: Solver::ConjugateGradient(CgParams::new(15, tol)),
         cg_stop: CgStop::AbsoluteSquared,
         cg_start: start,
+        damping: None,
     };
     let from = dvector![1e-4, -2e-4];
     let solved = trust_region_update_with(
