@@ -547,7 +547,7 @@ fn flags_a_subcommand_does_not_have_are_usage_errors() {
     let cases: [(&[&str], &str); 6] = [
         (&["eval", "--json"], "--json"),
         (&["eval", "--scalar", "f32"], "--scalar"),
-        (&["check", "--json", golden, "-"], "--json"),
+        (&["check", "--jsonl", golden, "-"], "--jsonl"),
         (&["golden", "--scalar", "f32", "--out", out], "--scalar"),
         (&["figures", "--json", "--out", out], "--json"),
         (&["verify", "--jsonl"], "--jsonl"),
@@ -563,6 +563,10 @@ fn flags_a_subcommand_does_not_have_are_usage_errors() {
         );
         assert!(!std::path::Path::new(out).exists(), "{args:?} wrote {out}");
     }
+    // `check --json` exists only with `--explain` (interface version 2).
+    let o = pgoracle(&["check", "--json", golden, "-"], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--explain"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -799,4 +803,55 @@ fn eval_conditioning_adds_kappa_per_field() {
     }
     // Without the flag the output is the interface's alone.
     assert!(eval_json(case)["output"].get("conditioning").is_none());
+}
+
+/// `check --explain --json CASES CANDIDATE` (interface version 2): a file of plain cases is the
+/// expected side; the candidate is the real sb3-contrib `TRPO.train()` run with its line-search
+/// KL in its own direction (`tests/peers/explain.json`), and the same run's control with one
+/// gradient entry's sign flipped (an injected bug). Exit 1: not every case agrees.
+#[test]
+fn check_explain_names_the_convention_or_null() {
+    let recordings = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/peers/explain.json"
+    );
+    let all: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(recordings).unwrap()).unwrap();
+    let find = |id: &str| all.iter().find(|r| r["id"] == id).unwrap().clone();
+    let case = |r: &serde_json::Value, id: &str| serde_json::json!({"id": id, "operation": r["operation"], "input": r["input"]});
+    let off = find("explain-trpo-00-linesearch_kl");
+    let mut bug = find("explain-trpo-01-control");
+    let g0 = bug["peer_output"]["grad"][0].as_f64().unwrap();
+    bug["peer_output"]["grad"][0] = serde_json::json!(-g0);
+    let dir = scratch("cli-explain");
+    let cases = dir.join("cases.json");
+    std::fs::write(
+        &cases,
+        serde_json::json!([case(&off, "off"), case(&bug, "bug")]).to_string(),
+    )
+    .unwrap();
+    let candidate = serde_json::json!([
+        {"id": "off", "operation": "trust_region_update", "output": off["peer_output"]},
+        {"id": "bug", "operation": "trust_region_update", "output": bug["peer_output"]},
+    ])
+    .to_string();
+    let o = pgoracle(
+        &["check", "--explain", "--json", cases.to_str().unwrap(), "-"],
+        &candidate,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let entries: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        entries[0]["explained_by"],
+        serde_json::json!(["linesearch_kl"])
+    );
+    assert!(entries[0]["error_after"].as_f64().unwrap() < 1e-10);
+    assert_eq!(entries[1]["explained_by"], serde_json::Value::Null);
+    assert!(entries[1]["error_after"].as_f64().unwrap() > 0.1);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,7 +10,7 @@
 use nalgebra::{DMatrix, DVector, Dyn, SymmetricEigen};
 
 use crate::cholesky::cholesky_solve;
-use crate::compensated::{dot2, power_of_two_near};
+use crate::compensated::power_of_two_near;
 use crate::conventions::CgStop;
 use crate::error::{PgError, Result};
 use crate::fisher::{
@@ -375,38 +375,24 @@ fn solve_cg<T: Scalar>(
     let g_hat = g * (T::one() / t);
     let damping = params.damping / s / s;
     let target = params.tol * stable_norm(&g_hat);
-    let mut u = DVector::zeros(g.len());
-    let mut r = g_hat.clone();
-    let mut p = r.clone();
-    let mut rr = r.dot(&r);
-    let mut residual = rr.sqrt();
-    let mut iterations = 0;
-    let mut converged = residual <= target;
-    while !converged && iterations < params.max_iters {
-        let gp = &g_mat * &p;
-        let ap = g_mat.tr_mul(&gp) / m + &p * damping;
-        let curvature = gp.dot(&gp) / m + p.dot(&p) * damping;
-        if curvature <= T::zero() || !curvature.is_finite() {
-            break;
-        }
-        let step = rr / curvature;
-        u += &p * step;
-        r -= &ap * step;
-        let rr_next = r.dot(&r);
-        iterations += 1;
-        residual = rr_next.sqrt();
-        converged = residual <= target;
-        p = &r + &p * (rr_next / rr);
-        rr = rr_next;
-    }
-    let info = CgInfo {
-        iterations,
-        residual: residual * t,
-        converged,
+    let apply = |p: &DVector<T>| {
+        let gp = &g_mat * p;
+        let ap = g_mat.tr_mul(&gp) / m + p * damping;
+        let curvature = gp.dot(&gp) / m + p.dot(p) * damping;
+        (ap, curvature)
     };
-    if params.strict && !converged {
+    let run = conjugate_gradient_loop(apply, &g_hat, None, params.max_iters, |rr: T| {
+        rr.sqrt() <= target
+    });
+    let u = run.x;
+    let info = CgInfo {
+        iterations: run.iterations,
+        residual: run.residual * t,
+        converged: run.converged,
+    };
+    if params.strict && !info.converged {
         return Err(PgError::NoConvergence {
-            iterations,
+            iterations: info.iterations,
             detail: format!("conjugate gradient residual ‖r‖ = {}", info.residual),
         });
     }
@@ -418,18 +404,69 @@ fn solve_cg<T: Scalar>(
     Ok((u, info))
 }
 
+/// What one run of [`conjugate_gradient_loop`] produced.
+struct CgRun<T> {
+    /// The last iterate.
+    x: DVector<T>,
+    /// Updates of x performed.
+    iterations: usize,
+    /// ‖r‖ of the recurrence's last residual.
+    residual: T,
+    /// Whether `done` held.
+    converged: bool,
+}
+
+/// The conjugate gradient recurrence, shared by every CG of the crate: from x₀ (0 when `start`
+/// is `None`), r = b − Ax₀, ρ = rᵀr, p = r; while `done(ρ)` is false and fewer than `max_iters`
+/// iterations ran: (Ap, pᵀAp) = `apply(p)`, stop at a direction of zero or negative curvature,
+/// α = ρ/pᵀAp, x += αp, r −= αAp, ρ′ = rᵀr, p = r + (ρ′/ρ)p. sb3-contrib's
+/// `conjugate_gradient_solver` returns x after its last iteration without updating r; the x is
+/// the same.
+fn conjugate_gradient_loop<T: Scalar>(
+    apply: impl Fn(&DVector<T>) -> (DVector<T>, T),
+    b: &DVector<T>,
+    start: Option<&DVector<T>>,
+    max_iters: usize,
+    done: impl Fn(T) -> bool,
+) -> CgRun<T> {
+    let (mut x, mut r) = match start {
+        Some(x0) => (x0.clone(), b - apply(x0).0),
+        None => (DVector::zeros(b.len()), b.clone()),
+    };
+    let mut p = r.clone();
+    let mut rr = r.dot(&r);
+    let mut iterations = 0;
+    let mut converged = done(rr);
+    while !converged && iterations < max_iters {
+        let (ap, curvature) = apply(&p);
+        if curvature <= T::zero() || !curvature.is_finite() {
+            break;
+        }
+        let step = rr / curvature;
+        x += &p * step;
+        r -= &ap * step;
+        let rr_next = r.dot(&r);
+        iterations += 1;
+        converged = done(rr_next);
+        p = &r + &p * (rr_next / rr);
+        rr = rr_next;
+    }
+    CgRun {
+        x,
+        iterations,
+        residual: rr.sqrt(),
+        converged,
+    }
+}
+
 /// Conjugate gradient on an explicit symmetric matrix, A u = g, from a start x₀ and with either
 /// stopping rule of the `solver` convention (`shared/spec/profiles.md`): `relative`
 /// ‖r‖ ≤ tol·‖g‖ (version 1), or `absolute_squared` ‖r‖² < tol, sb3-contrib's
-/// `conjugate_gradient_solver` (`sb3_contrib/common/utils.py`), step by step:
-///
-/// x = x₀, r = g − Ax, ρ = rᵀr; if the stop holds, return x. p = r; for i = 0..max_iters:
-/// α = ρ/pᵀAp, x += αp; after the last iteration return x; r −= αAp, ρ′ = rᵀr; if the stop
-/// holds, return x; p = r + (ρ′/ρ)p, ρ = ρ′.
-///
-/// Inner products are compensated ([`dot2`](crate::compensated::dot2)). A direction of zero or
-/// negative curvature pᵀAp ≤ 0 ends the iteration with the current x (the peer would divide by
-/// zero there and carry NaN into the step).
+/// `conjugate_gradient_solver` (`sb3_contrib/common/utils.py`: x = x₀; return x when
+/// ‖g − Ax₀‖² < tol; at most `max_iters` updates of x, returning as soon as ‖r‖² < tol). The
+/// recurrence is [`conjugate_gradient_loop`], as for version 1's solver. A direction of zero or
+/// negative curvature ends the iteration with the current x (the peer would divide by zero
+/// there and carry NaN into the step).
 pub(crate) fn conjugate_gradient_from<T: Scalar>(
     a: &DMatrix<T>,
     g: &DVector<T>,
@@ -445,49 +482,25 @@ pub(crate) fn conjugate_gradient_from<T: Scalar>(
         CgStop::Relative => rr.sqrt() <= target,
         CgStop::AbsoluteSquared => rr < target,
     };
-    let mut x = start.cloned().unwrap_or_else(|| DVector::zeros(g.len()));
-    let mut r = g - a * &x;
-    let mut rr = dot2(&r, &r);
-    let mut iterations = 0;
-    let mut converged = done(rr);
-    if !converged {
-        let mut p = r.clone();
-        while iterations < params.max_iters {
-            let ap = a * &p;
-            let curvature = dot2(&p, &ap);
-            if curvature <= T::zero() || !curvature.is_finite() {
-                break;
-            }
-            let step = rr / curvature;
-            x.axpy(step, &p, T::one());
-            iterations += 1;
-            if iterations == params.max_iters {
-                break;
-            }
-            r.axpy(-step, &ap, T::one());
-            let rr_next = dot2(&r, &r);
-            if done(rr_next) {
-                rr = rr_next;
-                converged = true;
-                break;
-            }
-            p = &r + &p * (rr_next / rr);
-            rr = rr_next;
-        }
-    }
-    let info = CgInfo {
-        iterations,
-        residual: rr.sqrt(),
-        converged,
+    let apply = |p: &DVector<T>| {
+        let ap = a * p;
+        let curvature = p.dot(&ap);
+        (ap, curvature)
     };
-    if params.strict && !converged {
+    let run = conjugate_gradient_loop(apply, g, start, params.max_iters, done);
+    let info = CgInfo {
+        iterations: run.iterations,
+        residual: run.residual,
+        converged: run.converged,
+    };
+    if params.strict && !info.converged {
         return Err(PgError::NoConvergence {
-            iterations,
+            iterations: info.iterations,
             detail: format!("conjugate gradient residual ‖r‖ = {}", info.residual),
         });
     }
     finite_scalar(info.residual, "cg_residual")?;
-    Ok((finite_result(x, "direction")?, info))
+    Ok((finite_result(run.x, "direction")?, info))
 }
 
 /// Solves A u = g for A = F + λI, F the explicit symmetric matrix of the `fisher` convention
