@@ -166,7 +166,7 @@ pub struct ConventionalStep<T: Scalar> {
 ///    meanᵢ D_KL(π_θ′(·|sᵢ) ‖ π_θ(·|sᵢ)) (sb3-contrib); acceptance by `params.acceptance`.
 ///
 /// With every convention at the book's and an exact or relative-CG solver from 0, the direction
-/// is the version-1 one ([`solve_direction`] from the scores). With standardised advantages
+/// is the version-1 one (solved from the score matrix). With standardised advantages
 /// f(θ, θ) = meanᵢ Âᵢ is reported as its exact value 0.
 ///
 /// # Errors
