@@ -192,6 +192,10 @@ fn sb3_trust_region_update_reproduces_trpo_train() {
     );
     // The 10 finding seeds and 7 generated inputs, × {f32, f64}: 34 recordings whose exact
     // gradient is 0 (the two ZeroDivisionError cases among them, where both sides are errors).
+    eprintln!(
+        "sb3_trpo.json: {agreed} of {} agree; {zero_gradient} with an exact zero gradient",
+        records.len()
+    );
     assert_eq!(zero_gradient, 34);
     assert!(agreed >= 185, "only {agreed} of {} agree", records.len());
 }
