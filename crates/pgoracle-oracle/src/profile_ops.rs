@@ -44,7 +44,28 @@ pub fn run<T: JsonScalar>(
     options: &RunOptions,
 ) -> Result<Outcome, DocError> {
     let context = &options.context;
-    let reads_an_override = relevant(op).iter().any(|name| context.overrides(name));
+    // An override the operation does not read would silently change nothing: a document error,
+    // so that a user never believes a convention applied.
+    if let Some(name) = context
+        .overridden
+        .iter()
+        .find(|name| !relevant(op).contains(name))
+    {
+        let reads = relevant(op);
+        return Err(DocError::new(
+            f.id(),
+            &format!("conventions.{name}"),
+            &format!(
+                "operation `{op}` does not read this convention (it reads: {})",
+                if reads.is_empty() {
+                    "none".to_string()
+                } else {
+                    reads.join(", ")
+                }
+            ),
+        ));
+    }
+    let reads_an_override = !context.overridden.is_empty();
     match (context.profile, op) {
         (Profile::Book, _) if !reads_an_override => ops::run_book::<T>(op, f, options),
         (Profile::Sb3 | Profile::Book, Operation::TrustRegionUpdate)
@@ -604,12 +625,17 @@ pub fn relevant(op: Operation) -> &'static [&'static str] {
             "step_scale",
             "linesearch_kl",
             "acceptance",
+            "advantages",
             "normalize_advantage",
+            "averaging",
         ],
-        Operation::ClampedObjective => &["normalize_advantage", "averaging"],
-        Operation::ClampedGradient => {
-            &["normalize_advantage", "averaging", "clip_boundary_gradient"]
-        }
+        Operation::ClampedObjective => &["advantages", "normalize_advantage", "averaging"],
+        Operation::ClampedGradient => &[
+            "advantages",
+            "normalize_advantage",
+            "averaging",
+            "clip_boundary_gradient",
+        ],
         Operation::ScaleGradient => &["norm", "clip_norm_epsilon", "nonfinite"],
         Operation::ClipGradient => &["nonfinite"],
         Operation::KlCategorical => &["probabilities", "nonfinite"],

@@ -29,9 +29,17 @@ fn the_book_profile_is_version_1() {
     explicit["profile"] = json!("book");
     explicit["conventions"] = json!({});
     assert_eq!(eval_case(&explicit).unwrap().to_string(), v1.to_string());
-    // A convention the operation does not read changes nothing either.
-    explicit["conventions"] = json!({"norm": "naive"});
-    assert_eq!(eval_case(&explicit).unwrap().to_string(), v1.to_string());
+}
+
+/// An override the operation does not read is a document error naming it, never a silent
+/// no-op: `norm` is `scale_gradient`'s, not the trust region's.
+#[test]
+fn an_override_the_operation_does_not_read_is_a_document_error() {
+    let mut c = trust_region_case();
+    c["conventions"] = json!({"norm": "naive"});
+    let e = doc_error(c);
+    assert_eq!(e.field, "conventions.norm");
+    assert!(e.message.contains("fisher"), "{e}");
 }
 
 #[test]

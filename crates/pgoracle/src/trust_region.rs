@@ -4,7 +4,9 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::compensated::{CompensatedSum, dot2};
-use crate::conventions::{CgStop, Conventions, FisherKind, LinesearchKl, StepScale};
+use crate::conventions::{
+    CgStop, Conventions, FisherKind, LinesearchKl, NormalizeAdvantage, StepScale,
+};
 use crate::decision::Decision;
 use crate::error::{PgError, Result};
 use crate::fisher::{fisher, fisher_vector_product, score_matrix};
@@ -172,8 +174,8 @@ pub struct ConventionalStep<T: Scalar> {
 /// # Errors
 /// As [`trust_region_update`]; `ZeroGradient` when g = 0 exactly (the peer divides 2δ by
 /// uᵀAu = 0, or, with a random CG start, steps along rounding noise: the natural direction
-/// is undefined); `InvalidParameter` for a negative or non-finite damping, a `cg_start` of
-/// another length, or `sample_std` on one sample.
+/// is undefined); `InvalidParameter` for a negative damping or `sample_std` on one sample;
+/// `DimensionMismatch` or `NonFiniteInput` for a `cg_start` of another length or with a NaN.
 pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
     policy: &P,
     theta: &DVector<T>,
@@ -265,7 +267,11 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
     // Standardised advantages have mean 0 exactly (Σ(Aᵢ − Ā) = 0 for the exact mean), so
     // f(θ, θ) = meanᵢ Âᵢ is 0: the exact value, where summing the rounded Âᵢ leaves noise of
     // size n·ε (SB3's `policy_objective` holds ±1e-8 in float32).
-    let standardised_mean_zero = advantages != raw;
+    let standardised_mean_zero = match conventions.normalize_advantage {
+        NormalizeAdvantage::None => false,
+        NormalizeAdvantage::SampleStd => true,
+        NormalizeAdvantage::SampleStdIfSeveral => samples.len() > 1,
+    };
     let f_theta = if standardised_mean_zero {
         T::zero()
     } else {
