@@ -126,6 +126,8 @@ def numbers(arr: np.ndarray, scalar: str, name: str, integer_ok: bool = False) -
         raise TypeError("%s has dtype %s; pass float32 or float64" % (name, arr.dtype))
     if arr.ndim == 0:
         return Num(format_number(arr[()], scalar))
+    if arr.size == 0:
+        return arr.tolist()  # nested empty lists of the array's shape
     flat = [Num(format_number(v, scalar)) for v in arr.reshape(-1)]
     if arr.ndim == 1:
         return flat
@@ -157,6 +159,8 @@ _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 def _num(v: Any) -> float:
     if isinstance(v, str):
+        if v not in _NONFINITE:
+            raise ValueError(v)
         return _NONFINITE[v]
     if isinstance(v, bool):
         raise TypeError("bool")

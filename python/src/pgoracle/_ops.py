@@ -150,8 +150,10 @@ class CGInfo:
 @dataclass(frozen=True)
 class Result:
     """Base of the typed results. ``extra`` holds every other output field (a profile's own
-    outputs, ``indeterminate``, ``conditioning``); they are also readable as attributes."""
+    outputs, ``indeterminate``, ``conditioning``); they are also readable as attributes.
+    ``fields`` lists the output's field names in the oracle's order (a field may be null)."""
     extra: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    fields: Tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def __getattr__(self, name: str) -> Any:
         extra = self.__dict__.get("extra", {})
@@ -164,15 +166,17 @@ class Result:
         out: Dict[str, Any] = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if f.name == "extra":
+            if f.name in ("extra", "fields"):
                 continue
             if f.name == "cg":
                 if v is not None:
                     out["cg_iterations"], out["cg_residual"] = v.iterations, v.residual
                 continue
-            if v is not None:
+            if v is not None or f.name in self.fields:
                 out[f.name] = v
         out.update(self.extra)
+        if self.fields:
+            out = {k: out[k] for k in self.fields if k in out}
         return out
 
 
@@ -243,7 +247,7 @@ class TrustRegionStep(Result):
 
 
 def _build(cls: type, output: Mapping[str, Any], scalar: str) -> Any:
-    names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+    names = {f.name for f in dataclasses.fields(cls)} - {"extra", "fields"}
     kwargs: Dict[str, Any] = {}
     extra: Dict[str, Any] = {}
     for k, v in output.items():
@@ -257,7 +261,7 @@ def _build(cls: type, output: Mapping[str, Any], scalar: str) -> Any:
             extra[k] = to_array(v, scalar)
     if "cg" in names and "cg_iterations" in output:
         kwargs["cg"] = CGInfo(int(output["cg_iterations"]), to_array(output.get("cg_residual"), scalar))
-    return cls(extra=extra, **kwargs)
+    return cls(extra=extra, fields=tuple(output), **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,6 +270,9 @@ def _build(cls: type, output: Mapping[str, Any], scalar: str) -> Any:
 
 VECTOR_FIELDS = frozenset({"theta", "grad", "theta_prime", "p", "q", "cg_start"})
 MATRIX_FIELDS = frozenset({"grads", "scores"})
+SCALAR_FIELDS = frozenset({"epsilon", "alpha", "gamma", "beta", "l2_max", "lo", "hi", "mean_p", "std_p",
+                           "mean_q", "std_q", "damping", "tol", "rcond", "target_kl", "cg_damping",
+                           "line_search_shrinking_factor", "clip_range", "clip_value"})
 
 
 class _Pending:
@@ -278,7 +285,7 @@ class _Pending:
 
 def _numeric(x: Any, name: str, ndim: Optional[int], integer: bool = False) -> _Pending:
     arr, typed = as_array(x, name)
-    if ndim is not None and arr.ndim != ndim:
+    if ndim is not None and arr.ndim != ndim and not (arr.size == 0 and 1 <= arr.ndim <= ndim):
         what = {0: "a number", 1: "a vector (1-D)", 2: "a matrix (2-D: one row per trajectory)"}[ndim]
         raise TypeError("%s must be %s, got an array of shape %s" % (name, what, arr.shape))
     if arr.dtype.kind in "OUSV":
@@ -310,6 +317,8 @@ def _steps(traj: Any, name: str, keys: Tuple[str, str, str], integer_sa: bool) -
                           for j, (key, v) in enumerate(zip(keys, st))})
         return steps
     arr, typed = as_array(traj, name)
+    if arr.size == 0:
+        return []
     if arr.ndim != 2 or arr.shape[1] != 3:
         raise TypeError("%s must have shape (steps, 3) for (%s), got %s" % (name, ", ".join(keys), arr.shape))
     for k in range(arr.shape[0]):
@@ -365,8 +374,13 @@ def _prepare(inputs: Mapping[str, Any]) -> Dict[str, Any]:
         elif isinstance(value, Mapping):
             out[name] = value
         else:
-            ndim = 1 if name in VECTOR_FIELDS else 2 if name in MATRIX_FIELDS else None
-            out[name] = _numeric(value, name, ndim)
+            ndim = (1 if name in VECTOR_FIELDS else 2 if name in MATRIX_FIELDS
+                    else 0 if name in SCALAR_FIELDS else None)
+            if ndim == 2 and isinstance(value, (list, tuple)):
+                # Row by row: rows of different lengths reach the oracle (DimensionMismatch).
+                out[name] = [_numeric(row, "%s[%d]" % (name, i), 1) for i, row in enumerate(value)]
+            else:
+                out[name] = _numeric(value, name, ndim)
     return out
 
 

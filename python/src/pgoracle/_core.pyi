@@ -1,0 +1,22 @@
+"""pgoracle._core: the Rust extension (JSON text in, JSON text out)."""
+
+__version__: str
+
+class DocumentError(ValueError):
+    """An invalid document; ``field`` is the path of the offending field."""
+
+    case_id: str
+    field: str
+    message: str
+
+class OracleError(RuntimeError):
+    """An internal failure of the oracle (a Rust panic caught at the boundary)."""
+
+def evaluate(text: str, conditioning: bool = False) -> str:
+    """``pgoracle eval`` on a document (one case or an array of cases) as JSON text."""
+
+def golden() -> str:
+    """The golden files, ``{"<operation>.json": file, ...}``, as JSON text."""
+
+def _panic() -> None:
+    """Panics inside the guard (a test of ``OracleError``)."""
