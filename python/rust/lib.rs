@@ -7,6 +7,8 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use pgoracle_oracle::golden as golden_files;
+use pgoracle_oracle::check as checker;
+use pgoracle_oracle::golden_file;
 use pgoracle_oracle::{DocError, EvalOptions, eval_document_with, parse_document};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -88,6 +90,34 @@ fn golden(py: Python<'_>) -> PyResult<String> {
     }
 }
 
+/// `pgoracle check` of one candidate result (JSON text) against one golden test (JSON text of
+/// a test object of a golden file): `{"agrees": bool, "branch": str | null, "report": str}`.
+/// Used where a decision is indeterminate: the candidate is compared with pgoracle's result on
+/// the branch it took.
+#[pyfunction]
+fn check(py: Python<'_>, test: &str, candidate: &str) -> PyResult<String> {
+    let outcome = guarded("check", || -> Result<String, Failure> {
+        let golden: golden_file::GoldenTest = serde_json::from_str(test)
+            .map_err(|e| Failure::Doc(DocError::new("?", "(golden test)", &e.to_string())))?;
+        let case = checker::CheckCase::from(&golden);
+        let results = checker::load_candidate(candidate).map_err(Failure::Doc)?;
+        let reports = checker::check(std::slice::from_ref(&case), &results);
+        let agrees = reports.iter().all(checker::CaseReport::agrees);
+        let branch = reports.first().and_then(|r| r.branch.clone());
+        let out = serde_json::json!({
+            "agrees": agrees,
+            "branch": branch,
+            "report": checker::render(&reports),
+        });
+        serde_json::to_string(&out).map_err(|e| Failure::Serialise(e.to_string()))
+    })?;
+    match outcome {
+        Ok(s) => Ok(s),
+        Err(Failure::Doc(e)) => Err(document_error(py, &e)),
+        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!("cannot serialise the report: {m}"))),
+    }
+}
+
 /// For tests of the panic guard only: panics inside `catch_unwind`.
 #[pyfunction]
 fn _panic() -> PyResult<()> {
@@ -98,6 +128,7 @@ fn _panic() -> PyResult<()> {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(golden, m)?)?;
+    m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
     for ty in [m.py().get_type::<DocumentError>(), m.py().get_type::<OracleError>()] {
         // `create_exception!` names the module `_core`; the import path is `pgoracle._core`.

@@ -18,5 +18,8 @@ def evaluate(text: str, conditioning: bool = False) -> str:
 def golden() -> str:
     """The golden files, ``{"<operation>.json": file, ...}``, as JSON text."""
 
+def check(test: str, candidate: str) -> str:
+    """``pgoracle check`` of one candidate result against one golden test, as JSON text."""
+
 def _panic() -> None:
     """Panics inside the guard (a test of ``OracleError``)."""
