@@ -1,6 +1,7 @@
 """pgoracle._core: the Rust extension (JSON text in, JSON text out)."""
 
 __version__: str
+__all__ = ["DocumentError", "OracleError", "__version__", "_panic", "check", "evaluate", "golden"]
 
 class DocumentError(ValueError):
     """An invalid document; ``field`` is the path of the offending field."""

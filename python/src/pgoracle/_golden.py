@@ -1,7 +1,6 @@
 """The golden cases, generated in-process from the reference embedded in the extension."""
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
@@ -52,15 +51,22 @@ class Case:
         return None
 
 
-@functools.lru_cache(maxsize=1)
+_CACHE: Dict[str, Any] = {}
+
+
 def golden_files() -> Dict[str, Any]:
     """The golden files by name (``"natural_update.json"``: its JSON object), as ``pgoracle golden``
-    writes them."""
-    return json.loads(_core.golden())
+    writes them (generated once per process, about a second)."""
+    if "files" not in _CACHE:
+        _CACHE["files"] = json.loads(_core.golden())
+    files: Dict[str, Any] = _CACHE["files"]
+    return files
 
 
-@functools.lru_cache(maxsize=1)
 def _all_cases() -> tuple:
+    if "cases" in _CACHE:
+        cached: tuple = _CACHE["cases"]
+        return cached
     out = []
     for name, doc in golden_files().items():
         for group in doc.get("test_groups", []):
@@ -73,7 +79,8 @@ def _all_cases() -> tuple:
                     indeterminate=list(t.get("indeterminate", [])), comment=t.get("comment", ""),
                     result=t.get("result", ""), profile=t.get("profile"),
                     conventions=t.get("conventions"), raw=t))
-    return tuple(out)
+    _CACHE["cases"] = tuple(out)
+    return _CACHE["cases"]
 
 
 def golden(operation: Union[str, Sequence[str], None] = None, *, scalar: Optional[str] = None,

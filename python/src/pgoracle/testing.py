@@ -80,8 +80,8 @@ def _fmt(x: float) -> str:
     return "%.6g" % x
 
 
-def _index(i: Tuple[int, ...]) -> str:
-    return "(%s)" % ", ".join(str(j) for j in i) if len(i) != 1 else "(%d,)" % i[0]
+def _index(i: Tuple[Any, ...]) -> str:
+    return "(%s)" % ", ".join(str(int(j)) for j in i) if len(i) != 1 else "(%d,)" % int(i[0])
 
 
 def _compare(case: Case, name: str, got: Any, exp: Any) -> Optional[str]:
