@@ -6,8 +6,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use pgoracle_oracle::golden as golden_files;
 use pgoracle_oracle::check as checker;
+use pgoracle_oracle::golden as golden_files;
 use pgoracle_oracle::golden_file;
 use pgoracle_oracle::{DocError, EvalOptions, eval_document_with, parse_document};
 use pyo3::create_exception;
@@ -15,8 +15,18 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use serde_json::Value;
 
-create_exception!(_core, DocumentError, PyValueError, "An invalid document: which case, which field, what is wrong.");
-create_exception!(_core, OracleError, PyRuntimeError, "An internal failure of the oracle (a Rust panic); please report it.");
+create_exception!(
+    _core,
+    DocumentError,
+    PyValueError,
+    "An invalid document: which case, which field, what is wrong."
+);
+create_exception!(
+    _core,
+    OracleError,
+    PyRuntimeError,
+    "An internal failure of the oracle (a Rust panic); please report it."
+);
 
 fn document_error(py: Python<'_>, e: &DocError) -> PyErr {
     let err = DocumentError::new_err(e.to_string());
@@ -40,8 +50,9 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Runs `f` and turns a panic into `OracleError`.
 fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> PyResult<T> {
-    catch_unwind(AssertUnwindSafe(f))
-        .map_err(|p| OracleError::new_err(format!("pgoracle {what} panicked: {}", panic_message(&*p))))
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
+        OracleError::new_err(format!("pgoracle {what} panicked: {}", panic_message(&*p)))
+    })
 }
 
 enum Failure {
@@ -66,7 +77,9 @@ fn evaluate(py: Python<'_>, text: &str, conditioning: bool) -> PyResult<String> 
     match outcome {
         Ok(s) => Ok(s),
         Err(Failure::Doc(e)) => Err(document_error(py, &e)),
-        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!("cannot serialise the result: {m}"))),
+        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
+            "cannot serialise the result: {m}"
+        ))),
     }
 }
 
@@ -78,7 +91,8 @@ fn golden(py: Python<'_>) -> PyResult<String> {
         let files = golden_files::generate_files().map_err(Failure::Doc)?;
         let mut map = serde_json::Map::new();
         for f in files {
-            let v: Value = serde_json::from_str(&f.text).map_err(|e| Failure::Serialise(e.to_string()))?;
+            let v: Value =
+                serde_json::from_str(&f.text).map_err(|e| Failure::Serialise(e.to_string()))?;
             map.insert(f.name, v);
         }
         serde_json::to_string(&Value::Object(map)).map_err(|e| Failure::Serialise(e.to_string()))
@@ -86,7 +100,9 @@ fn golden(py: Python<'_>) -> PyResult<String> {
     match outcome {
         Ok(s) => Ok(s),
         Err(Failure::Doc(e)) => Err(document_error(py, &e)),
-        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!("cannot serialise the golden files: {m}"))),
+        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
+            "cannot serialise the golden files: {m}"
+        ))),
     }
 }
 
@@ -114,7 +130,9 @@ fn check(py: Python<'_>, test: &str, candidate: &str) -> PyResult<String> {
     match outcome {
         Ok(s) => Ok(s),
         Err(Failure::Doc(e)) => Err(document_error(py, &e)),
-        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!("cannot serialise the report: {m}"))),
+        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
+            "cannot serialise the report: {m}"
+        ))),
     }
 }
 
@@ -130,7 +148,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(golden, m)?)?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
-    for ty in [m.py().get_type::<DocumentError>(), m.py().get_type::<OracleError>()] {
+    for ty in [
+        m.py().get_type::<DocumentError>(),
+        m.py().get_type::<OracleError>(),
+    ] {
         // `create_exception!` names the module `_core`; the import path is `pgoracle._core`.
         ty.setattr("__module__", "pgoracle._core")?;
         m.add(ty.name()?, ty)?;

@@ -48,8 +48,7 @@ def _dtype(scalar: str) -> Any:
 def magnitudes(scalar: str = "f64", *, positive: bool = False) -> st.SearchStrategy[float]:
     """Finite numbers of the scalar's width, half of them of moderate size and half anywhere in
     the range (subnormals and values near the largest included), with exact zeros."""
-    width = 32 if scalar == "f32" else 64
-    wide = st.floats(allow_nan=False, allow_infinity=False, width=width)
+    wide = st.floats(allow_nan=False, allow_infinity=False, width=32 if scalar == "f32" else 64)
     moderate = _small(-1e3, 1e3)
     x = st.one_of(moderate, wide, st.just(0.0))
     if positive:
@@ -100,6 +99,7 @@ def _trajectories(draw: Any, policy: Any, scalar: str) -> Any:
 def _policy_and_theta(draw: Any, scalar: str) -> Any:
     kind = draw(st.sampled_from(["gaussian", "linear_gaussian", "softmax"]))
     dtype = _dtype(scalar)
+    policy: Any
     if kind == "softmax":
         policy = Softmax(draw(st.integers(1, 3)), draw(st.integers(1, 3)))
         theta = np.array(draw(st.lists(_small(-3, 3), min_size=policy.n_states * policy.n_actions,
