@@ -18,7 +18,7 @@ use pgoracle::conventions::{
 };
 use pgoracle::linesearch::LinesearchParams;
 use pgoracle::policy::{GaussianLogStd, Softmax};
-use pgoracle::samples::{Sample, one_step_trajectories, samples_from_trajectories};
+use pgoracle::samples::{Sample, samples_from_trajectories, standardised_trajectories};
 use pgoracle::scalar::lit;
 use pgoracle::solver::{CgParams, Solver};
 use pgoracle::trust_region::{ConventionalStep, TrustRegionSettings};
@@ -439,18 +439,7 @@ fn clamped_on_samples<T: JsonScalar, P: JsonPolicy<T>>(
     options: &RunOptions,
     peer: bool,
 ) -> Outcome {
-    let raw: Vec<T> = batch.iter().map(|x| x.advantage).collect();
-    let advantages =
-        pgoracle::samples::normalize_advantages(&raw, conventions.normalize_advantage)?;
-    let standardised: Vec<_> = batch
-        .iter()
-        .zip(&advantages)
-        .map(|(x, a)| Sample {
-            advantage: *a,
-            ..x.clone()
-        })
-        .collect();
-    let trajs = one_step_trajectories(&standardised);
+    let (_, trajs) = standardised_trajectories(batch, conventions.normalize_advantage)?;
     let one = T::one();
     if op == Operation::ClampedObjective {
         let value = clamped_objective(policy, theta, theta_prime, &trajs, one, epsilon)?;

@@ -64,6 +64,32 @@ pub fn one_step_trajectories<S: Clone, A: Clone, T: Scalar>(
         .collect()
 }
 
+/// The advantages used and the one-step trajectories of [`standardised_trajectories`].
+pub type Standardised<S, A, T> = (Vec<T>, Vec<Trajectory<S, A, T>>);
+
+/// The samples with their advantages standardised by `how` ([`normalize_advantages`]), as
+/// one-step trajectories ([`one_step_trajectories`], γ = 1), and the advantages used: the input
+/// of every per-sample algorithm of the profiles.
+///
+/// # Errors
+/// Those of [`normalize_advantages`].
+pub fn standardised_trajectories<S: Clone, A: Clone, T: Scalar>(
+    samples: &[Sample<S, A, T>],
+    how: NormalizeAdvantage,
+) -> Result<Standardised<S, A, T>> {
+    let raw: Vec<T> = samples.iter().map(|x| x.advantage).collect();
+    let advantages = normalize_advantages(&raw, how)?;
+    let standardised: Vec<_> = samples
+        .iter()
+        .zip(&advantages)
+        .map(|(x, a)| Sample {
+            advantage: *a,
+            ..x.clone()
+        })
+        .collect();
+    Ok((advantages, one_step_trajectories(&standardised)))
+}
+
 /// The constant 10⁻⁸ the peers add to the standard deviation (`sb3_contrib/trpo/trpo.py`,
 /// `stable_baselines3/ppo/ppo.py`: `(advantages - advantages.mean()) / (advantages.std() + 1e-8)`).
 pub const STD_OFFSET: f64 = 1e-8;

@@ -14,7 +14,7 @@ use crate::likelihood_ratio::likelihood_ratio_gradient;
 use crate::linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch_checked};
 use crate::natural::{NaturalStep, natural_policy_update_checked, natural_step};
 use crate::policy::Policy;
-use crate::samples::{Sample, normalize_advantages, one_step_trajectories};
+use crate::samples::{Sample, standardised_trajectories};
 use crate::scalar::{
     Scalar, check_finite_vec, check_len, check_nonnegative, finite_matrix, finite_result,
     finite_scalar, lit,
@@ -156,7 +156,7 @@ pub struct ConventionalStep<T: Scalar> {
 /// of samples: Algorithm 12.5 on the one-step trajectories ((sᵢ, aᵢ, Âᵢ)) with γ = 1
 /// ([`crate::samples`]), with each convention one setting of its steps:
 ///
-/// 1. Âᵢ: the advantages after `normalize_advantage` ([`normalize_advantages`]);
+/// 1. Âᵢ: the advantages after `normalize_advantage` ([`crate::samples::normalize_advantages`]);
 /// 2. g = meanᵢ Âᵢ∇log π_θ(aᵢ | sᵢ) (Algorithm 12.4's likelihood-ratio gradient);
 /// 3. F: `empirical`, meanᵢ ∇log π ∇log πᵀ (Eq. 12.10), or `kl_hessian`, meanᵢ of the Fisher
 ///    information of π_θ(·|sᵢ) ([`Policy::fisher_information`]), the Hessian at θ′ = θ of the
@@ -194,17 +194,8 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
         check_len(start, theta.len(), "cg_start")?;
         check_finite_vec(start, "cg_start")?;
     }
-    let raw: Vec<T> = samples.iter().map(|x| x.advantage).collect();
-    let advantages = normalize_advantages(&raw, conventions.normalize_advantage)?;
-    let standardised: Vec<_> = samples
-        .iter()
-        .zip(&advantages)
-        .map(|(x, a)| Sample {
-            advantage: *a,
-            ..x.clone()
-        })
-        .collect();
-    let trajectories = one_step_trajectories(&standardised);
+    let (advantages, trajectories) =
+        standardised_trajectories(samples, conventions.normalize_advantage)?;
     let one = T::one();
     let lr = likelihood_ratio_gradient(policy, theta, &trajectories, one)?;
     let grad = lr.grad;
