@@ -103,7 +103,8 @@ pub const STD_OFFSET: f64 = 1e-8;
 /// compensated sums, and s is the two-pass form (no cancellation of Σ A² − nĀ²).
 ///
 /// # Errors
-/// `EmptyInput` for no samples; `InvalidParameter` (`normalize_advantage`) for `sample_std` on
+/// `EmptyInput` for no samples; `NonFiniteInput` (`samples[i].advantage`) for a NaN or ±∞;
+/// `InvalidParameter` (`normalize_advantage`) for `sample_std` on
 /// one sample, where s (n − 1 = 0) is undefined: the peer divides by NaN and then raises
 /// `ValueError` on the NaN logits.
 pub fn normalize_advantages<T: Scalar>(
@@ -113,6 +114,11 @@ pub fn normalize_advantages<T: Scalar>(
     let n = advantages.len();
     if n == 0 {
         return Err(PgError::empty("samples"));
+    }
+    if let Some(i) = advantages.iter().position(|a| !a.is_finite()) {
+        return Err(PgError::NonFiniteInput {
+            field: format!("samples[{i}].advantage"),
+        });
     }
     match how {
         NormalizeAdvantage::None => return Ok(advantages.to_vec()),
@@ -168,6 +174,16 @@ mod tests {
         );
         let e = normalize_advantages(&[3.0f64], NormalizeAdvantage::SampleStd).unwrap_err();
         assert_eq!(e.kind(), "InvalidParameter");
+    }
+
+    /// A NaN advantage is named as the sample's input, whatever the standardisation.
+    #[test]
+    fn non_finite_advantage() {
+        for how in [NormalizeAdvantage::None, NormalizeAdvantage::SampleStd] {
+            let e = normalize_advantages(&[1.0f64, f64::NAN], how).unwrap_err();
+            assert_eq!(e.kind(), "NonFiniteInput");
+            assert!(e.to_string().contains("samples[1].advantage"), "{e}");
+        }
     }
 
     /// Reward-to-go samples carry R(τ, k) with γ^(j−1) from the first step: r = [1, 2], γ = ½
