@@ -7,9 +7,12 @@
 //! forward substitution (backward stable, as `dtrsm`), and the trailing update
 //! A₂₂ ← A₂₂ − L₂₁L₂₁ᵀ, lower triangle only, as GEMMs (most of the flops; for f32 and f64
 //! `matrixmultiply`'s). Up to one block (n ≤ b) it is nalgebra's factorisation unchanged.
+//! For f32 and f64 with n ≥ 65 faer's blocked Cholesky takes over (`dense`, issue #20); the
+//! blocked form here remains the path of dual numbers and every other scalar type.
 
 use nalgebra::{DMatrix, DVector};
 
+use crate::dense;
 use crate::scalar::Scalar;
 
 /// Block size b: the forward substitutions cost about b·n²/2 flops at nalgebra's unblocked
@@ -19,8 +22,20 @@ const BLOCK: usize = 64;
 /// u with A u = b for a symmetric A, from its Cholesky factor A = LLᵀ (only the lower
 /// triangle of A is read). `None` when A is not positive definite to working precision: a
 /// pivot of some diagonal block is not positive.
+///
+/// For f32 and f64 with n ≥ 65 the factorisation and the solves are faer's
+/// (`dense::cholesky_in_place`, `dense::cholesky_solve`; issue #20).
 pub(crate) fn cholesky_solve<T: Scalar>(mut a: DMatrix<T>, b: &DVector<T>) -> Option<DVector<T>> {
     let n = a.nrows();
+    let par = dense::par();
+    match dense::cholesky_in_place(&mut a, par) {
+        Some(true) => {
+            let mut u = b.clone();
+            return dense::cholesky_solve(&a, &mut u).then_some(u);
+        }
+        Some(false) => return None,
+        None => {}
+    }
     if n <= BLOCK {
         return a.cholesky().map(|c| c.solve(b));
     }

@@ -3,6 +3,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::compensated::{dot2, power_of_two_near};
+use crate::dense;
 use crate::error::{PgError, Result};
 use crate::limits::check_explicit_size;
 use crate::scalar::{Scalar, check_finite_row, finite_matrix, lit, smallest_normal};
@@ -145,12 +146,14 @@ fn unscale_product<T: Scalar>(x: T, a: T, b: T) -> T {
 /// used). The scores are scaled only when some column's largest entry lies outside
 /// [√(N/ε), √(M·ε)] (N the smallest normal, M the largest finite number): otherwise σⱼ = 1 and G
 /// is used as it is, and since the σⱼ are powers of two, both give the same bits wherever no
-/// product over- or underflows. For f32 and f64 nalgebra hands each GEMM to `matrixmultiply`
-/// (blocked, SIMD, on as many threads as the machine has physical cores, at most 4;
-/// `MATMUL_NUM_THREADS` overrides); threads split the rows and columns of the result, never
-/// the sum over trajectories, so every entry is the same sum in the same order whatever the
-/// thread count, and the result is bit-identical run to run. Each entry is the sum Σₖ ĜₖᵢĜₖⱼ,
-/// rounded, then divided by m: |err| ≤ γₘ₊₁·Σₖ|ĜₖᵢĜₖⱼ|/m.
+/// product over- or underflows. For f32 and f64 with n ≤ 64 nalgebra hands each GEMM to
+/// `matrixmultiply` (blocked, SIMD, on as many threads as the machine has physical cores, at
+/// most 4; `MATMUL_NUM_THREADS` overrides); threads split the rows and columns of the result,
+/// never the sum over trajectories, so every entry is the same sum in the same order whatever
+/// the thread count, and the result is bit-identical run to run. For f32 and f64 with n ≥ 65
+/// the whole lower triangle is one faer `syrk`-like product (`dense::gram_lower`, the same
+/// determinism). Each entry is the sum Σₖ ĜₖᵢĜₖⱼ, rounded, then divided by m:
+/// |err| ≤ γₘ₊₁·Σₖ|ĜₖᵢĜₖⱼ|/m.
 pub(crate) fn scaled_fisher<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DVector<T>)> {
     let (m, n) = g.shape();
     check_explicit_size(n)?;
@@ -188,6 +191,10 @@ pub(crate) fn scaled_fisher<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DV
         scales.fill(T::one());
         g
     };
+    if dense::gram_lower(g, &mut f, dense::par()) {
+        divide_lower_by(&mut f, m_t);
+        return Ok((f, scales));
+    }
     let gt = g.transpose();
     for j0 in (0..n).step_by(FISHER_BLOCK) {
         let width = FISHER_BLOCK.min(n - j0);
@@ -198,12 +205,18 @@ pub(crate) fn scaled_fisher<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DV
             T::zero(),
         );
     }
+    divide_lower_by(&mut f, m_t);
+    Ok((f, scales))
+}
+
+/// Divides the lower triangle (diagonal included) of the square `f` by `m`.
+fn divide_lower_by<T: Scalar>(f: &mut DMatrix<T>, m: T) {
+    let n = f.nrows();
     for j in 0..n {
         for x in f.view_mut((j, j), (n - j, 1)).iter_mut() {
-            *x /= m_t;
+            *x /= m;
         }
     }
-    Ok((f, scales))
 }
 
 /// Copies the strict lower triangle of the square `f` into its upper triangle, tile by tile

@@ -38,6 +38,7 @@ pub mod clamped;
 pub mod compensated;
 pub mod conventions;
 pub mod decision;
+mod dense;
 pub mod error;
 pub mod extended;
 pub mod fisher;

@@ -12,6 +12,7 @@ use nalgebra::{DMatrix, DVector, Dyn, SymmetricEigen};
 use crate::cholesky::cholesky_solve;
 use crate::compensated::power_of_two_near;
 use crate::conventions::CgStop;
+use crate::dense;
 use crate::error::{PgError, Result};
 use crate::fisher::{
     fisher_from_score_matrix, mirror_lower_to_upper, scaled_fisher, unscaled_fisher,
@@ -184,7 +185,12 @@ pub(crate) fn solve_direction<T: Scalar>(
             })
         }
         Solver::Damped { damping } => with_matrix(&|f| solve_damped(f, grad, *damping)),
-        Solver::PseudoInverse { rcond } => with_matrix(&|f| solve_pseudo_inverse(f, grad, *rcond)),
+        Solver::PseudoInverse { rcond } => with_matrix(&|f| match pseudo_inverse_from_scores(
+            &g_mat, grad, *rcond,
+        ) {
+            Some(direction) => direction,
+            None => solve_pseudo_inverse(f, grad, *rcond),
+        }),
         Solver::ConjugateGradient(params) => {
             let (direction, info) = solve_cg(g_mat, grad, params)?;
             Ok(Direction {
@@ -221,26 +227,29 @@ fn max_sweeps(n: usize) -> usize {
 
 /// The symmetric eigendecomposition of F with a bounded number of sweeps (nalgebra's
 /// eigenvalues-only call has no bound, and an unbounded loop is what the oracle must never do).
-/// The exact solver uses only the eigenvalues (issue #20 replaces this test for f32/f64).
+/// Used for every scalar type below 65 parameters and for the types faer does not cover.
 fn symmetric_eigen<T: Scalar>(f: &DMatrix<T>) -> Result<SymmetricEigen<T, Dyn>> {
     let n = f.nrows();
     f.clone()
         .try_symmetric_eigen(epsilon::<T>(), max_sweeps(n))
-        .ok_or_else(|| PgError::NoConvergence {
-            iterations: max_sweeps(n),
-            detail: "symmetric eigendecomposition of F".into(),
-        })
+        .ok_or_else(|| eigen_no_convergence(n))
 }
 
 /// u with F u = g (Solver::Exact), from the column-scaled F̂ = D⁻¹FD⁻¹ of [`scaled_fisher`]
 /// (symmetric positive semidefinite, full) and its power-of-two scales D = diag(σⱼ).
 ///
-/// The rank test is the documented one on F (λ_min ≤ n·ε·λ_max), taken on F/σ²_max
+/// The rank test is the documented one on F (λ_min ≤ n·ε·λ_max), taken on F̃ = F/σ²_max
 /// (σ_max = maxⱼ σⱼ, an exact power-of-two scaling of F, so the same verdict with entries near 1
 /// whatever the scale of the scores). The solve is on F̂ (Jacobi scaling), which is never
 /// subnormal where F would be: scores near 1e-160 have F ~ 1e-320, which kept only a few bits
 /// (issue #16, item 5). With t a power of two near ‖g‖∞: F̂ v = D⁻¹g/t, u = D⁻¹v·t, every
 /// scaling exact.
+///
+/// For f32 and f64 with n ≥ 65 (issue #20) the rank test costs no more than the factorisation:
+/// F̂ = L̂L̂ᵀ by Cholesky first, and when [`rank_certificate`] proves λ_min(F̃) > 2·n·ε·λ_max(F̃)
+/// from L̂ the eigenvalues are not computed; otherwise (a failed Cholesky, or λ_min near the
+/// threshold) the eigenvalues of F̃ alone (faer, no eigenvectors) decide by the rule above.
+/// Below 65 parameters, and for every other scalar type, the eigenvalues always decide.
 fn solve_exact<T: Scalar>(
     f_hat: &DMatrix<T>,
     scales: &DVector<T>,
@@ -248,14 +257,65 @@ fn solve_exact<T: Scalar>(
 ) -> Result<DVector<T>> {
     let n = f_hat.nrows();
     let top = scales.max();
+    let ratios = scales.map(|s| s / top);
     let f_tilde = DMatrix::from_fn(n, n, |i, j| {
-        let (a, b) = (scales[i] / top, scales[j] / top);
+        let (a, b) = (ratios[i], ratios[j]);
         let (big, small) = if a >= b { (a, b) } else { (b, a) };
         (f_hat[(i, j)] * big) * small
     });
-    let eig = symmetric_eigen(&f_tilde)?.eigenvalues;
-    let max = eig.iter().fold(T::zero(), |m, x| m.max(x.abs()));
-    let min = eig.iter().fold(max, |m, x| m.min(*x));
+    let t = power_of_two_near(g.amax());
+    // × reciprocals of powers of two: exact, and finite dual derivatives (see `stable_norm`).
+    let t_inv = T::one() / t;
+    let mut h = DVector::from_fn(n, |j, _| (g[j] * t_inv) * (T::one() / scales[j]));
+    let par = dense::par();
+    let mut factor = f_hat.clone();
+    let v = match dense::cholesky_in_place(&mut factor, par) {
+        Some(definite) => {
+            let certified = definite && rank_certificate(&factor, &ratios, &f_tilde);
+            if !certified {
+                let eigenvalues = dense::symmetric_eigenvalues(&f_tilde)
+                    .ok_or(())
+                    .or_else(|()| symmetric_eigen(&f_tilde).map(|e| Some(e.eigenvalues)))?
+                    .ok_or_else(|| eigen_no_convergence(n))?;
+                eigenvalue_rank_test(&eigenvalues, top)?;
+            }
+            if definite && dense::cholesky_solve(&factor, &mut h) {
+                Some(h)
+            } else {
+                dense::lu_solve(f_hat, &h, par).unwrap_or_else(|| f_hat.clone().lu().solve(&h))
+            }
+        }
+        None => {
+            eigenvalue_rank_test(&symmetric_eigen(&f_tilde)?.eigenvalues, top)?;
+            match cholesky_solve(f_hat.clone(), &h) {
+                Some(v) => Some(v),
+                None => f_hat.clone().lu().solve(&h),
+            }
+        }
+    };
+    let v = v.ok_or_else(|| PgError::SingularFisher {
+        reason: "LU factorisation found a zero pivot".into(),
+        rank_margin: None,
+    })?;
+    let u = DVector::from_fn(n, |j, _| mul_div_pow2(v[j], t, scales[j]));
+    if u.iter().all(|x| x.is_finite()) {
+        Ok(u)
+    } else {
+        // F passed the rank test, so u is defined; it overflows only because the exact u is
+        // beyond the largest float (scores 1e-150 with gradients 1e150: u = 1e450).
+        Err(PgError::NonFiniteResult {
+            field: "direction".into(),
+        })
+    }
+}
+
+/// The exact solver's rank rule on the eigenvalues λ of F̃ = F/σ²_max (σ_max = `top`):
+/// `SingularFisher` when λ_max = max|λᵢ| is 0 or λ_min ≤ n·ε·λ_max (the rank threshold of
+/// NumPy's `matrix_rank`), with the margin λ_min − n·ε·λ_max and the threshold reported.
+fn eigenvalue_rank_test<T: Scalar>(eigenvalues: &DVector<T>, top: T) -> Result<()> {
+    let n = eigenvalues.len();
+    let max = eigenvalues.iter().fold(T::zero(), |m, x| m.max(x.abs()));
+    let min = eigenvalues.iter().fold(max, |m, x| m.min(*x));
     let threshold = lit::<T>(n as f64) * epsilon::<T>() * max;
     if max == T::zero() || min <= threshold {
         let as_f64 = |x: T| nalgebra::try_convert::<T, f64>(x).unwrap_or(f64::NAN);
@@ -267,30 +327,62 @@ fn solve_exact<T: Scalar>(
             ),
         });
     }
-    let t = power_of_two_near(g.amax());
-    // × reciprocals of powers of two: exact, and finite dual derivatives (see `stable_norm`).
-    let t_inv = T::one() / t;
-    let h = DVector::from_fn(n, |j, _| (g[j] * t_inv) * (T::one() / scales[j]));
-    let v = match cholesky_solve(f_hat.clone(), &h) {
-        Some(v) => v,
-        None => f_hat
-            .clone()
-            .lu()
-            .solve(&h)
-            .ok_or_else(|| PgError::SingularFisher {
-                reason: "LU factorisation found a zero pivot".into(),
-                rank_margin: None,
-            })?,
+    Ok(())
+}
+
+/// Whether the Cholesky factor L̂ of F̂ (lower triangle of `l`; F̂ + E = L̂L̂ᵀ) proves that
+/// F̃ = D̃F̂D̃ (D̃ = diag(`ratios`), dᵢ = σᵢ/σ_max ≤ 1, powers of two) passes the exact solver's
+/// rank rule with room to spare: λ_min(F̃) > 2·n·ε·λ_max(F̃). Costs one triangular inverse
+/// (n³/3 flops, as much as the factorisation) and O(n²).
+///
+/// The bounds, for the stored F̃ (Higham, *Accuracy and Stability of Numerical Algorithms*,
+/// 2nd ed., Thm. 10.3 and §10.1.1):
+/// - λ_max(F̃) ≤ ‖F̃‖_F;
+/// - the factorisation is backward stable, ‖E‖₂ ≤ γₙ₊₁·‖L̂‖²_F (γₖ = kε/(1 − kε)), and
+///   ‖D̃ED̃‖₂ ≤ ‖E‖₂ because dᵢ ≤ 1;
+/// - for the SPD (D̃L̂)(D̃L̂)ᵀ = F̃ + D̃ED̃, 1/λ_min ≤ tr((F̃ + D̃ED̃)⁻¹) = Σᵢ ‖L̂⁻¹eᵢ‖²/dᵢ² =: τ,
+///   so λ_min(F̃) ≥ 1/τ − ‖E‖₂ (Weyl).
+///
+/// The test is 1/(2τ̂) − 2γₙ₊₁‖L̂‖²_F > 2·n·ε·‖F̃‖_F·(1 + nε): the factors 2 cover the rounding of
+/// τ̂ and of the sums (when it passes, κ(F̃) < 1/(2n·ε), so L̂⁻¹ and τ̂ are accurate to far better
+/// than a factor 2). tr(A⁻¹) ≤ n/λ_min, so the test can miss by a factor up to n^(3/2); then the
+/// eigenvalues decide. Agreement with the eigenvalue rule: a pass means the exact λ_min(F̃) is
+/// more than twice the threshold, which the eigenvalue rule also finds unless its computed
+/// eigenvalues are off by more than n·ε·λ_max; no entry of F̃ may be subnormal (else `false`).
+fn rank_certificate<T: Scalar>(l: &DMatrix<T>, ratios: &DVector<T>, f_tilde: &DMatrix<T>) -> bool {
+    let n = l.nrows();
+    let Some(inverse_diagonal) = dense::inverse_diagonal(l, dense::par()) else {
+        return false;
     };
-    let u = DVector::from_fn(n, |j, _| mul_div_pow2(v[j], t, scales[j]));
-    if u.iter().all(|x| x.is_finite()) {
-        Ok(u)
-    } else {
-        // F passed the rank test, so u is defined; it overflows only because the exact u is
-        // beyond the largest float (scores 1e-150 with gradients 1e150: u = 1e450).
-        Err(PgError::NonFiniteResult {
-            field: "direction".into(),
-        })
+    let eps = epsilon::<T>();
+    let n_t = lit::<T>(n as f64);
+    let normal = smallest_normal::<T>();
+    let frobenius = f_tilde.iter().fold(T::zero(), |s, x| s + *x * *x).sqrt();
+    if f_tilde.iter().any(|x| *x != T::zero() && x.abs() < normal) || frobenius < eps {
+        return false;
+    }
+    let tau = inverse_diagonal
+        .iter()
+        .zip(ratios.iter())
+        .fold(T::zero(), |s, (a, d)| s + *a * (T::one() / (*d * *d)));
+    let factor_norm = (0..n).fold(T::zero(), |s, j| {
+        s + l
+            .view((j, j), (n - j, 1))
+            .iter()
+            .fold(T::zero(), |c, x| c + *x * *x)
+    });
+    let k = (n_t + T::one()) * eps;
+    let gamma = k / (T::one() - k);
+    let two = lit::<T>(2.0);
+    let lower = T::one() / (two * tau) - two * gamma * factor_norm;
+    tau > T::zero() && lower > two * n_t * eps * frobenius * (T::one() + n_t * eps)
+}
+
+/// The error of an eigen decomposition that did not converge within its bound.
+fn eigen_no_convergence(n: usize) -> PgError {
+    PgError::NoConvergence {
+        iterations: max_sweeps(n),
+        detail: "symmetric eigendecomposition of F".into(),
     }
 }
 
@@ -314,21 +406,76 @@ fn solve_damped<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, damping: T) -> Result
 /// (dimforge/nalgebra#1172; found by `tests/reference.rs`, regression test
 /// `edge_cases::pseudo_inverse_of_an_all_ones_fisher`).
 fn solve_pseudo_inverse<T: Scalar>(f: &DMatrix<T>, g: &DVector<T>, rcond: T) -> Result<DVector<T>> {
-    let eig = symmetric_eigen(f)?;
-    let sigma_max = eig
-        .eigenvalues
-        .iter()
-        .fold(T::zero(), |m, x| m.max(x.abs()));
+    let (eigenvalues, eigenvectors) = match dense::symmetric_eigen(f) {
+        Some(decomposition) => decomposition.ok_or_else(|| eigen_no_convergence(f.nrows()))?,
+        None => {
+            let eig = symmetric_eigen(f)?;
+            (eig.eigenvalues, eig.eigenvectors)
+        }
+    };
+    let sigma_max = eigenvalues.iter().fold(T::zero(), |m, x| m.max(x.abs()));
     let cut = rcond * sigma_max;
-    let mut coeffs = eig.eigenvectors.tr_mul(g);
-    for (c, lambda) in coeffs.iter_mut().zip(eig.eigenvalues.iter()) {
+    let mut coeffs = eigenvectors.tr_mul(g);
+    for (c, lambda) in coeffs.iter_mut().zip(eigenvalues.iter()) {
         *c = if lambda.abs() > cut && *lambda != T::zero() {
             *c / *lambda
         } else {
             T::zero()
         };
     }
-    Ok(&eig.eigenvectors * coeffs)
+    Ok(&eigenvectors * coeffs)
+}
+
+/// u = F⁺ g from the m × n score matrix G when there are fewer trajectories than parameters
+/// (m < n), for f32 and f64 with n ≥ 65 (issue #20); `None` otherwise, and for scores that
+/// [`cg_matrix_scale`] would rescale (the explicit path handles those). The same minimum-norm
+/// solution as [`solve_pseudo_inverse`] on F = GᵀG/m, from the m × m matrix K = GGᵀ/m instead
+/// of the n × n F:
+///
+/// with K = UΛUᵀ (Λ = diag(λᵢ), U orthonormal), F and K have the same non-zero eigenvalues
+/// λᵢ, and the eigenvectors of F for them are vᵢ = Gᵀuᵢ/√(mλᵢ), so
+///
+/// F⁺ = Σᵢ vᵢvᵢᵀ/λᵢ = (1/m) Gᵀ U Λ⁻² Uᵀ G,  u = F⁺g = (1/m) Gᵀ U c,  cᵢ = (uᵢᵀGg)/λᵢ²,
+///
+/// with cᵢ = 0 where |λᵢ| ≤ rcond·max|λ| or λᵢ = 0, the cut of [`Solver::PseudoInverse`] on the
+/// eigenvalues of F (its other n − m eigenvalues are exactly 0 and dropped by that rule). Cost:
+/// m²n for K, an m × m eigendecomposition and two products with G, against the n × n
+/// eigendecomposition of F (at n = 2048, m = 10: microseconds against seconds).
+fn pseudo_inverse_from_scores<T: Scalar>(
+    g_mat: &DMatrix<T>,
+    grad: &DVector<T>,
+    rcond: T,
+) -> Option<Result<DVector<T>>> {
+    let (m, n) = g_mat.shape();
+    if m >= n || cg_matrix_scale(g_mat.amax(), T::zero()) != T::one() {
+        return None;
+    }
+    let mut k = DMatrix::zeros(m, m);
+    if !dense::outer_gram_lower(g_mat, &mut k, dense::par()) {
+        return None;
+    }
+    let m_t = lit::<T>(m as f64);
+    k /= m_t;
+    mirror_lower_to_upper(&mut k);
+    let decomposition = match dense::symmetric_eigen(&k) {
+        Some(decomposition) => decomposition.ok_or_else(|| eigen_no_convergence(m)),
+        None => symmetric_eigen(&k).map(|e| (e.eigenvalues, e.eigenvectors)),
+    };
+    let (eigenvalues, eigenvectors) = match decomposition {
+        Ok(d) => d,
+        Err(e) => return Some(Err(e)),
+    };
+    let sigma_max = eigenvalues.iter().fold(T::zero(), |s, x| s.max(x.abs()));
+    let cut = rcond * sigma_max;
+    let mut coeffs = eigenvectors.tr_mul(&(g_mat * grad));
+    for (c, lambda) in coeffs.iter_mut().zip(eigenvalues.iter()) {
+        *c = if lambda.abs() > cut && *lambda != T::zero() {
+            (*c / *lambda) / *lambda
+        } else {
+            T::zero()
+        };
+    }
+    Some(Ok(g_mat.tr_mul(&(&eigenvectors * coeffs)) / m_t))
 }
 
 /// The power of two s by which the conjugate gradient solver divides G: 1 while maxᵢⱼ|Gᵢⱼ| lies
@@ -376,8 +523,11 @@ fn solve_cg<T: Scalar>(
     let damping = params.damping / s / s;
     let target = params.tol * stable_norm(&g_hat);
     let apply = |p: &DVector<T>| {
-        let gp = &g_mat * p;
-        let ap = g_mat.tr_mul(&gp) / m + p * damping;
+        let (gtgp, gp) = dense::gram_vector_product(&g_mat, p).unwrap_or_else(|| {
+            let gp = &g_mat * p;
+            (g_mat.tr_mul(&gp), gp)
+        });
+        let ap = gtgp / m + p * damping;
         let curvature = gp.dot(&gp) / m + p.dot(p) * damping;
         (ap, curvature)
     };
@@ -538,4 +688,139 @@ pub(crate) fn solve_explicit<T: Scalar>(
         direction,
         cg,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faer::Par;
+
+    /// Q diag(λ) Qᵀ, symmetrised, with Q orthogonal (nalgebra's QR of a scrambled pattern).
+    fn with_eigenvalues(lambda: &[f64]) -> DMatrix<f64> {
+        let n = lambda.len();
+        let b = DMatrix::from_fn(n, n, |i, j| {
+            ((7919 * i + 104_729 * j + i * j) % 1013) as f64 / 1013.0 - 0.5
+        });
+        let q = b.qr().q();
+        let a = &q * DMatrix::from_diagonal(&DVector::from_column_slice(lambda)) * q.transpose();
+        (&a + a.transpose()) * 0.5
+    }
+
+    /// The eigenvalue rule, computed independently of the solver: nalgebra's full symmetric
+    /// eigendecomposition of the same matrix, singular iff λ_min ≤ n·ε·max|λ|.
+    fn eigenvalue_rule_says_singular(a: &DMatrix<f64>) -> bool {
+        let n = a.nrows() as f64;
+        let eig = a.clone().symmetric_eigen().eigenvalues;
+        let max = eig.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        eig.min() <= n * f64::EPSILON * max
+    }
+
+    /// The exact-solver test carried from issue #15, eigenvalues only near the threshold
+    /// (issue #20): at n = 80 (the faer path) matrices whose smallest eigenvalue is c·n·ε·λ_max,
+    /// c from 0 to 10⁶, get the verdict of the eigenvalue rule. The Cholesky certificate
+    /// decides alone only well above the threshold (c ≥ 10⁴ here, where its bound
+    /// 1/tr(F⁻¹) ≥ λ_min/n suffices) and never below 2·n·ε·λ_max.
+    #[test]
+    fn exact_rank_test_agrees_with_the_eigenvalue_rule_around_the_threshold() {
+        let n = 80;
+        let threshold = n as f64 * f64::EPSILON;
+        let ones = DVector::from_element(n, 1.0);
+        let g = DVector::from_fn(n, |i, _| 1.0 + (i % 7) as f64);
+        for c in [0.0, 0.5, 0.8, 1.25, 2.0, 4.0, 100.0, 1e4, 1e6] {
+            // λ from c·n·ε up to 1, geometrically.
+            let low: f64 = c * threshold;
+            let lambda: Vec<f64> = (0..n)
+                .map(|i| {
+                    if i == 0 {
+                        low
+                    } else {
+                        low.max(1e-3).powf(1.0 - i as f64 / (n - 1) as f64)
+                    }
+                })
+                .collect();
+            let a = with_eigenvalues(&lambda);
+            let expected = eigenvalue_rule_says_singular(&a);
+            let got = solve_exact(&a, &ones, &g);
+            assert_eq!(
+                matches!(got, Err(PgError::SingularFisher { .. })),
+                expected,
+                "c = {c}: {got:?}"
+            );
+            let mut factor = a.clone();
+            let certified = dense::cholesky_in_place(&mut factor, Par::Seq) == Some(true)
+                && rank_certificate(&factor, &ones, &a);
+            if c <= 2.0 {
+                assert!(!certified, "c = {c}: certified below 2·n·ε·λ_max");
+            }
+            if c >= 1e4 {
+                assert!(
+                    certified,
+                    "c = {c}: well above the threshold, not certified"
+                );
+            }
+        }
+    }
+
+    /// The scaled case: columns with scales 2⁻³⁰…2³⁰ (F̃ = D̃F̂D̃ ≠ F̂) keep the eigenvalue
+    /// rule's verdict on F̃, built independently as σᵢσⱼF̂ᵢⱼ/σ²_max.
+    #[test]
+    fn exact_rank_test_on_scaled_columns_agrees_with_the_eigenvalue_rule() {
+        let n = 70;
+        let lambda: Vec<f64> = (0..n).map(|i| 1.0 + i as f64).collect();
+        let f_hat = with_eigenvalues(&lambda);
+        let g = DVector::from_element(n, 1.0);
+        // Scales 2⁻³…2³ keep F̃ well conditioned (κ ≤ 2¹²·70), 2⁻³⁰…2³⁰ make it singular.
+        for (span, singular) in [(3, false), (30, true)] {
+            let scales = DVector::from_fn(n, |i, _| 2f64.powi((i as i32 % (2 * span + 1)) - span));
+            let top = scales.max();
+            let f_tilde = DMatrix::from_fn(n, n, |i, j| {
+                f_hat[(i, j)] * (scales[i] / top) * (scales[j] / top)
+            });
+            assert_eq!(eigenvalue_rule_says_singular(&f_tilde), singular);
+            let got = solve_exact(&f_hat, &scales, &g);
+            assert_eq!(
+                matches!(got, Err(PgError::SingularFisher { .. })),
+                singular,
+                "{span}"
+            );
+        }
+    }
+
+    /// F⁺g from the m × m matrix GGᵀ/m equals F⁺g from nalgebra's eigendecomposition of the
+    /// n × n F = GᵀG/m (formed here independently as a sum of outer products), at m = 10 and
+    /// 60 trajectories of n = 100 parameters; and it declines m ≥ n.
+    #[test]
+    fn pseudo_inverse_from_scores_equals_the_one_from_f() {
+        let n = 100;
+        for m in [10, 60] {
+            // Scrambled scores (benches/common/inputs.rs): full row rank, κ(GGᵀ) moderate.
+            let g = DMatrix::from_fn(m, n, |i, j| {
+                ((7919 * i + 104_729 * j + i * j) % 1013) as f64 / 1013.0 - 0.5
+            });
+            let grad = DVector::from_fn(n, |j, _| (j as f64 * 0.11).cos());
+            let f = g
+                .row_iter()
+                .fold(DMatrix::zeros(n, n), |acc, r| acc + r.transpose() * r)
+                / m as f64;
+            let eig = f.clone().symmetric_eigen();
+            let max = eig.eigenvalues.amax();
+            let mut expected = DVector::zeros(n);
+            for (i, lambda) in eig.eigenvalues.iter().enumerate() {
+                if lambda.abs() > 1e-12 * max {
+                    let q = eig.eigenvectors.column(i);
+                    expected += q * (q.dot(&grad) / lambda);
+                }
+            }
+            let got = pseudo_inverse_from_scores(&g, &grad, 1e-12)
+                .expect("m < n, f64")
+                .expect("converges");
+            assert!(
+                (&got - &expected).amax() <= 1e-8 * expected.amax(),
+                "m = {m}: {:e}",
+                (&got - &expected).amax() / expected.amax()
+            );
+        }
+        let tall = DMatrix::from_fn(120, n, |i, j| ((i * j) as f64).sin());
+        assert!(pseudo_inverse_from_scores(&tall, &DVector::from_element(n, 1.0), 1e-12).is_none());
+    }
 }
