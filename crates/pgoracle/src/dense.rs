@@ -61,6 +61,11 @@ pub(crate) const NATIVE_MIN: usize = 65;
 /// thread count. 256 columns of 1000 trajectories are 2 MB, a share of the L3 cache per core.
 pub(crate) const CG_BLOCK: usize = 256;
 
+/// The size m·n of G from which [`gram_vector_product`] runs its blocks on rayon's pool:
+/// below, a product takes a few µs, less than waking the pool (2048 × 10: 13 µs on one thread,
+/// 50 µs on two).
+pub(crate) const CG_PARALLEL_MIN: usize = 1 << 17;
+
 /// The parallelism of the faer calls: rayon's global pool (all its threads) with the feature
 /// `threading`, sequential without it.
 pub(crate) fn par() -> Par {
@@ -408,7 +413,8 @@ fn gram_vector_native<F: Native>(
             Par::Seq,
         );
     };
-    for_each_block(&mut partial, m, block_product);
+    let parallel = m * n >= CG_PARALLEL_MIN;
+    for_each_block(&mut partial, m, parallel, block_product);
     for (i, x) in gp.iter_mut().enumerate() {
         *x = (0..blocks).fold(F::zero(), |s, c| s + partial[c * m + i]);
     }
@@ -425,26 +431,26 @@ fn gram_vector_native<F: Native>(
             Par::Seq,
         );
     };
-    for_each_block(out.as_mut_slice(), CG_BLOCK, transposed_product);
+    for_each_block(out.as_mut_slice(), CG_BLOCK, parallel, transposed_product);
 }
 
 /// Calls `f((c, chunk))` for the consecutive chunks of `data` of length `len` (the last one
-/// shorter), on rayon's pool with `threading`, in order without; the chunks are the same
-/// either way.
+/// shorter): on rayon's pool with `threading` when `parallel`, in order otherwise. The chunks,
+/// and so the bits, are the same either way.
 fn for_each_block<F: Send, G: Fn((usize, &mut [F])) + Sync + Send>(
     data: &mut [F],
     len: usize,
+    parallel: bool,
     f: G,
 ) {
     #[cfg(feature = "threading")]
-    {
+    if parallel {
         use rayon::prelude::*;
         data.par_chunks_mut(len).enumerate().for_each(f);
+        return;
     }
-    #[cfg(not(feature = "threading"))]
-    {
-        data.chunks_mut(len).enumerate().for_each(f);
-    }
+    let _ = parallel;
+    data.chunks_mut(len).enumerate().for_each(f);
 }
 
 #[cfg(test)]
