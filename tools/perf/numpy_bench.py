@@ -13,7 +13,8 @@ computed the obvious vectorised way:
                   at most 50 iterations, stop at |r| <= 1e-10 |g| (pgoracle's loop)
 
 and each natural update ends with theta' = theta + u sqrt(2 eps / g.u), eps = 0.01, as
-pgoracle's does. G and g arrive as NumPy arrays (pgoracle's inputs are Vec<DVector>, and its
+pgoracle's does; the conjugate gradient also at n = 8192 (issue #20). G and g arrive as NumPy
+arrays (pgoracle's inputs are Vec<DVector>, and its
 time includes building G from them). Also measured: the GEMM peak, a 2048^3 matrix product.
 
 Each time is the median of repeated runs (at least 10 runs and 1 s per size, as criterion's
@@ -27,6 +28,7 @@ import time
 import numpy as np
 
 SIZES = [(2, 10), (2, 1000), (16, 10), (16, 1000), (256, 10), (256, 1000), (2048, 10), (2048, 1000)]
+CG_ONLY_SIZES = [(8192, 10), (8192, 1000)]  # matrix-free only: F would be 512 MiB (issue #20)
 EPS = 0.01
 DAMPING = 1e-3
 
@@ -114,6 +116,13 @@ def main():
             if name == "exact" and m < n:
                 continue  # singular F: NumPy returns garbage or raises; pgoracle: SingularFisher
             results[f"natural_update/{name}/{key}"] = median_seconds(lambda: fn(G, grads, theta))
+        print(key, file=sys.stderr)
+    for n, m in CG_ONLY_SIZES:
+        G, grads = inputs(n, m)
+        theta = np.zeros(n)
+        key = f"n{n}_m{m}"
+        results[f"natural_update/conjugate_gradient/{key}"] = median_seconds(
+            lambda: conjugate_gradient(G, grads, theta))
         print(key, file=sys.stderr)
     n = 2048
     A = np.random.default_rng(0).standard_normal((n, n))
