@@ -13,7 +13,7 @@
 //! | A = LLᵀ and A u = b | blocked Cholesky (`cholesky`) | [`cholesky_in_place`], [`cholesky_solve`]: `llt::factor::cholesky_in_place`, two triangular solves |
 //! | P A = LU and A u = b | nalgebra `lu()` | [`lu_solve`]: `lu::partial_pivoting` |
 //! | (A⁻¹)ᵢᵢ from L | — | [`inverse_diagonal`]: L⁻¹ by `triangular_inverse`, (A⁻¹)ᵢᵢ = ‖L⁻¹eᵢ‖² |
-//! | eigenvalues of a symmetric A | nalgebra `try_symmetric_eigen` | [`symmetric_eigen`]: `evd::self_adjoint_evd`, eigenvectors only when asked |
+//! | eigenvalues of a symmetric A | nalgebra `try_symmetric_eigen` | [`symmetric_eigenvalues`] (no eigenvectors), [`symmetric_eigen`]: `evd::self_adjoint_evd` |
 //! | Gᵀ(Gp) of the conjugate gradient | nalgebra `gemv` | [`gram_vector_product`]: fixed column blocks, one faer product per block |
 //!
 //! **Dispatch.** Every function takes the generic `T` and asks, through `core::any::Any` (every
@@ -22,8 +22,9 @@
 //! any other `T` or a smaller n, and the caller takes the generic path.
 //!
 //! **Why n ≥ 65.** Every golden case has at most 12 parameters, so the golden files keep the
-//! bits of the generic path; below 65 a faer call costs more than it saves (the blocked generic
-//! Cholesky is nalgebra's own factorisation up to n = 64).
+//! bits of the generic path, and up to n = 64 the generic Cholesky is nalgebra's own unblocked
+//! factorisation, so small problems compute exactly what they computed before issue #20 (faer's
+//! per-call cost at small n was not measured).
 //!
 //! **Threads and determinism.** With the crate feature `threading`, faer runs on rayon's global
 //! pool ([`par`]); otherwise sequentially. The same input gives the same bits for any thread
@@ -62,8 +63,8 @@ pub(crate) const NATIVE_MIN: usize = 65;
 pub(crate) const CG_BLOCK: usize = 256;
 
 /// The size m·n of G from which [`gram_vector_product`] runs its blocks on rayon's pool:
-/// below, a product takes a few µs, less than waking the pool (2048 × 10: 13 µs on one thread,
-/// 50 µs on two).
+/// below, a product takes a few µs, less than waking the pool (at 10 × 2048, nalgebra's two
+/// products took 13 µs, the blocks on two threads 50 µs).
 pub(crate) const CG_PARALLEL_MIN: usize = 1 << 17;
 
 /// The parallelism of the faer calls: rayon's global pool (all its threads) with the feature
