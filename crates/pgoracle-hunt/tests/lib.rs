@@ -1,0 +1,3 @@
+//! Tests of `pgoracle hunt`'s library: shrinking, verdicts and generation.
+
+mod shrink;
