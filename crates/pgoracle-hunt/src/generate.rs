@@ -94,7 +94,12 @@ fn input(op: Operation, profile: Option<&str>, d: &mut Draw) -> Value {
         Operation::Fisher => json!({"scores": score_rows(d, n).0}),
         Operation::NaturalUpdate => {
             let (scores, rows) = score_rows(d, n);
-            let grads: Grads = d.structured().unwrap_or(Grads::Raw);
+            // ∇U(τ) = ∇log p(τ)R(τ) (g in the range of F, so gᵀu > 0) three times in five.
+            let grads = if d.chance(0.6) {
+                Grads::LikelihoodRatio
+            } else {
+                d.structured().unwrap_or(Grads::Raw)
+            };
             let grads = grads.rows(&rows, &mut || d.number());
             let theta = d.numbers(n);
             let eps = d.positive();
