@@ -11,6 +11,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use pgoracle_hunt::candidate::Process;
+use pgoracle_hunt::generate::supported;
 use pgoracle_hunt::report::{golden_files, summary, summary_json};
 use pgoracle_hunt::{Options, Progress, hunt};
 use pgoracle_oracle::Operation;
@@ -85,8 +86,16 @@ fn setup(args: &HuntArgs) -> Result<(Options, Duration), String> {
     {
         return Err(format!("unknown profile `{p}` (book, sb3, torch)"));
     }
-    let mut options = Options::new(operations(&args.operation)?);
-    options.profile = args.profile.clone().filter(|p| p != "book");
+    let profile = args.profile.clone().filter(|p| p != "book");
+    let mut ops = operations(&args.operation)?;
+    if args.operation == "all" {
+        // `all` under a profile: the operations the profile defines.
+        ops.retain(|op| supported(*op, profile.as_deref()).is_ok());
+    } else {
+        supported(ops[0], profile.as_deref())?;
+    }
+    let mut options = Options::new(ops);
+    options.profile = profile;
     options.seed = args.seed;
     options.cases = args.cases;
     options.time = seconds(args.time, "time")?;

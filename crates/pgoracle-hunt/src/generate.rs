@@ -32,6 +32,29 @@ pub fn case(op: Operation, profile: Option<&str>, seed: u64, index: u64) -> Valu
     boundary::adjust(case, &mut d)
 }
 
+/// Whether pgoracle defines `op` under `profile`: `Err` with its reason when none of the first
+/// eight generated cases is a valid document (the `sb3` profile defines only its TRPO and PPO
+/// operations, `torch` only its four; docs/profiles.md).
+///
+/// # Errors
+/// The oracle's document error for the first case.
+pub fn supported(op: Operation, profile: Option<&str>) -> Result<(), String> {
+    let mut first = None;
+    for index in 0..8 {
+        match pgoracle_oracle::eval_case(&case(op, profile, 0, index)) {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                first.get_or_insert(e.message);
+            }
+        }
+    }
+    Err(format!(
+        "{op} under profile {}: {}",
+        profile.unwrap_or("book"),
+        first.unwrap_or_default()
+    ))
+}
+
 /// Whether the `sb3` profile reads `op` with SB3's own input names (docs/profiles.md).
 fn sb3_schema(op: Operation) -> bool {
     matches!(

@@ -49,13 +49,16 @@ pub struct Options {
     pub time: Duration,
     /// At most this many evaluations to shrink one disagreement.
     pub shrink_budget: usize,
+    /// At most this long to shrink one disagreement.
+    pub shrink_time: Duration,
     /// Stop after this many consecutive misbehaving answers (a candidate that cannot answer
     /// anything is reported, not retried forever).
     pub give_up_after: usize,
 }
 
 impl Options {
-    /// A hunt of `operations` with seed 0, 100 000 cases or 60 s, 4 000 shrink evaluations.
+    /// A hunt of `operations` with seed 0, 100 000 cases or 60 s, 4 000 shrink evaluations or
+    /// 30 s per disagreement.
     pub fn new(operations: Vec<Operation>) -> Options {
         Options {
             operations,
@@ -64,6 +67,7 @@ impl Options {
             cases: 100_000,
             time: Duration::from_secs(60),
             shrink_budget: 4000,
+            shrink_time: Duration::from_secs(30),
             give_up_after: 5,
         }
     }
@@ -232,7 +236,7 @@ fn shrunk(
         };
         judge(&expected, &candidate.answer(c)).is_some_and(|d| d.kind == kind)
     };
-    let s = shrink::shrink(&case, budget, &mut keeps);
+    let s = shrink::shrink(&case, budget, Instant::now() + options.shrink_time, &mut keeps);
     // The minimal case's expectation, answer and disagreement, for the report.
     let expected = CheckCase::evaluated(&s.case).unwrap_or(first_expected);
     let answer = if s.steps == 0 && budget == 0 {

@@ -16,6 +16,8 @@
 //! The result is minimal: [`shrink`] stops only when no single step keeps the kind (or when its
 //! evaluation budget runs out, which the finding then says).
 
+use std::time::Instant;
+
 use serde_json::{Number, Value};
 
 use crate::draw::json_number;
@@ -272,14 +274,19 @@ pub struct Shrunk {
 }
 
 /// Shrinks `case` while `keeps(candidate)` says the disagreement keeps its kind, with at most
-/// `budget` evaluations (see the module docs).
-pub fn shrink(case: &Value, budget: usize, keeps: &mut dyn FnMut(&Value) -> bool) -> Shrunk {
+/// `budget` evaluations and until `deadline` (see the module docs).
+pub fn shrink(
+    case: &Value,
+    budget: usize,
+    deadline: Instant,
+    keeps: &mut dyn FnMut(&Value) -> bool,
+) -> Shrunk {
     let mut current = case.clone();
     let mut steps = 0;
     let mut evaluations = 0;
     'outer: loop {
         for candidate in simplifications(&current) {
-            if evaluations >= budget {
+            if evaluations >= budget || Instant::now() >= deadline {
                 return Shrunk {
                     case: current,
                     steps,
