@@ -11,10 +11,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use pgoracle_hunt::candidate::Process;
-use pgoracle_hunt::generate::supported;
 use pgoracle_hunt::report::{golden_files, summary, summary_json};
 use pgoracle_hunt::{Options, Progress, hunt};
-use pgoracle_oracle::Operation;
 use pgoracle_oracle::golden_file::to_text;
 
 #[derive(Args)]
@@ -49,16 +47,6 @@ pub struct HuntArgs {
     json: bool,
 }
 
-/// The operations of `--operation`.
-fn operations(name: &str) -> Result<Vec<Operation>, String> {
-    if name == "all" {
-        return Ok(Operation::ALL.to_vec());
-    }
-    name.parse::<Operation>()
-        .map(|op| vec![op])
-        .map_err(|e| e.to_string())
-}
-
 /// A duration from seconds given on the command line.
 fn seconds(x: f64, flag: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(x).map_err(|_| format!("--{flag} {x}: not a number of seconds"))
@@ -81,21 +69,7 @@ fn usage(message: &str) -> ExitCode {
 }
 
 fn setup(args: &HuntArgs) -> Result<(Options, Duration), String> {
-    if let Some(p) = &args.profile
-        && !["book", "sb3", "torch"].contains(&p.as_str())
-    {
-        return Err(format!("unknown profile `{p}` (book, sb3, torch)"));
-    }
-    let profile = args.profile.clone().filter(|p| p != "book");
-    let mut ops = operations(&args.operation)?;
-    if args.operation == "all" {
-        // `all` under a profile: the operations the profile defines.
-        ops.retain(|op| supported(*op, profile.as_deref()).is_ok());
-    } else {
-        supported(ops[0], profile.as_deref())?;
-    }
-    let mut options = Options::new(ops);
-    options.profile = profile;
+    let mut options = Options::for_names(&args.operation, args.profile.as_deref())?;
     options.seed = args.seed;
     options.cases = args.cases;
     options.time = seconds(args.time, "time")?;

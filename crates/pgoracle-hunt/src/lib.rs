@@ -29,6 +29,7 @@ use serde_json::Value;
 
 use pgoracle_oracle::Operation;
 use pgoracle_oracle::check::CheckCase;
+use pgoracle_oracle::operation::UnknownOperation;
 
 use candidate::{Answer, Candidate, Misbehaviour};
 use verdict::{Disagreement, judge};
@@ -44,8 +45,9 @@ pub struct Options {
     pub seed: u64,
     /// Stop after this many cases.
     pub cases: u64,
-    /// Stop generating new cases after this long (shrinking the last finding may run past it,
-    /// within [`Options::shrink_budget`]).
+    /// Stop generating new cases after this long. Shrinking a finding stops at this budget too,
+    /// but is given at least [`MIN_SHRINK_TIME`] (so a hunt may end up to that much later per
+    /// finding made near its end).
     pub time: Duration,
     /// At most this many evaluations to shrink one disagreement.
     pub shrink_budget: usize,
@@ -72,6 +74,41 @@ impl Options {
         }
     }
 }
+
+impl Options {
+    /// The options of `pgoracle hunt --operation OP [--profile P]` (and of the Python
+    /// `pgoracle.hunt`): OP an operation's name or `all` (under a profile: the operations it
+    /// defines), P `book`, `sb3` or `torch`.
+    ///
+    /// # Errors
+    /// An unknown operation or profile, or an operation the profile does not define.
+    pub fn for_names(operation: &str, profile: Option<&str>) -> Result<Options, String> {
+        if let Some(p) = profile
+            && !["book", "sb3", "torch"].contains(&p)
+        {
+            return Err(format!("unknown profile `{p}` (book, sb3, torch)"));
+        }
+        let profile = profile.filter(|p| *p != "book");
+        let operations = if operation == "all" {
+            Operation::ALL
+                .into_iter()
+                .filter(|op| generate::supported(*op, profile).is_ok())
+                .collect()
+        } else {
+            let op: Operation = operation
+                .parse()
+                .map_err(|e: UnknownOperation| e.to_string())?;
+            generate::supported(op, profile)?;
+            vec![op]
+        };
+        let mut options = Options::new(operations);
+        options.profile = profile.map(str::to_string);
+        Ok(options)
+    }
+}
+
+/// The least time a finding's shrinking is given, even past the hunt's time budget.
+pub const MIN_SHRINK_TIME: Duration = Duration::from_secs(5);
 
 /// One kind of disagreement, with its minimal case.
 #[derive(Debug, Clone)]
@@ -185,7 +222,18 @@ pub fn hunt(
             let count = counts.entry(key).or_default();
             *count += 1;
             if *count == 1 {
-                findings.push(shrunk(candidate, options, (op, index), case, expected, d));
+                let now = Instant::now();
+                let deadline = (now + options.shrink_time)
+                    .min(start + options.time)
+                    .max(now + MIN_SHRINK_TIME);
+                findings.push(shrunk(
+                    candidate,
+                    options,
+                    (op, index, deadline),
+                    case,
+                    expected,
+                    d,
+                ));
             }
         }
         progress(Progress {
@@ -219,7 +267,7 @@ pub fn hunt(
 fn shrunk(
     candidate: &mut dyn Candidate,
     options: &Options,
-    (op, index): (Operation, u64),
+    (op, index, deadline): (Operation, u64, Instant),
     case: Value,
     first_expected: CheckCase,
     first: Disagreement,
@@ -236,7 +284,7 @@ fn shrunk(
         };
         judge(&expected, &candidate.answer(c)).is_some_and(|d| d.kind == kind)
     };
-    let s = shrink::shrink(&case, budget, Instant::now() + options.shrink_time, &mut keeps);
+    let s = shrink::shrink(&case, budget, deadline, &mut keeps);
     // The minimal case's expectation, answer and disagreement, for the report.
     let expected = CheckCase::evaluated(&s.case).unwrap_or(first_expected);
     let answer = if s.steps == 0 && budget == 0 {
