@@ -97,6 +97,60 @@ fn finds_planted(bug: &str, operation: &str, kind: &str) -> Value {
         judge(&expected, &answer).map(|d| d.kind).as_deref(),
         Some(kind)
     );
+    // The file is a regression vector: `pgoracle check` fails the candidate's answers to its
+    // cases and passes pgoracle's own (a `tie:` finding passes `check` either way: `check` lets
+    // either branch of a decision within its rounding bound pass, docs/hunting.md).
+    let all: Vec<Value> = file["test_groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["tests"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let checked = |answers: Vec<Value>| {
+        let path = scratch(&format!("{bug}-results.jsonl"));
+        let lines: Vec<String> = answers.iter().map(Value::to_string).collect();
+        std::fs::write(&path, lines.join("\n")).expect("write results");
+        Command::new(PGORACLE)
+            .args([
+                "check",
+                out_file.to_str().expect("utf-8"),
+                path.to_str().expect("utf-8"),
+            ])
+            .output()
+            .expect("check runs")
+    };
+    let cases: Vec<Value> = all
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "id": t["id"], "operation": operation, "scalar": t["scalar"], "input": t["input"],
+            })
+        })
+        .collect();
+    let own = checked(
+        cases
+            .iter()
+            .map(|c| pgoracle_oracle::eval_case(c).expect("valid"))
+            .collect(),
+    );
+    assert_eq!(own.status.code(), Some(0), "{}", text(&own.stdout));
+    let mut again = Process::start(&candidate, Duration::from_secs(20)).expect("starts");
+    let theirs = checked(
+        cases
+            .iter()
+            .map(|c| {
+                pgoracle_hunt::candidate::Candidate::answer(&mut again, c).unwrap_or_else(
+                    |(m, said)| serde_json::json!({"id": c["id"], "misbehaviour": m.name(), "said": said}),
+                )
+            })
+            .collect(),
+    );
+    if all
+        .iter()
+        .any(|t| !t["hunt"]["kind"].as_str().unwrap_or("").starts_with("tie:"))
+    {
+        assert_eq!(theirs.status.code(), Some(1), "{}", text(&theirs.stdout));
+    }
     for simpler in simplifications(&case) {
         let Ok(expected) = CheckCase::evaluated(&simpler) else {
             continue;
