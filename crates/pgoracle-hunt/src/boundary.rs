@@ -11,7 +11,10 @@
 //! - **Ratio on a clip bound** (Eq. (12.23), the clamped operations): the likelihood ratio w
 //!   of a sample does not depend on ε, so ε is moved onto the sample's bound: ε ← ε + margin
 //!   (margin (w − 1) − ε, or (1 − w) − ε for a negative reward-to-go, as the oracle computed
-//!   it), repeated while the margin is not exactly 0.
+//!   it), repeated while the margin is not exactly 0. w is an exponential, so another correct
+//!   implementation's margin may differ by its rounding: these cases exercise `check`'s
+//!   indeterminate-decision rule (either branch passes), not the exact-tie rule of
+//!   [`crate::verdict`].
 //!
 //! One case in five of those operations is moved onto a boundary; a case whose boundary would
 //! need an invalid ε is left as drawn.

@@ -3,14 +3,15 @@
 //! error kind, another branch allowed only at a decision within its rounding bound), plus one
 //! rule of the hunt's own, for exact ties.
 //!
-//! **Exact ties.** At a decision whose margin is exactly 0 (g(θ, θ′) = ε in the line search, w
-//! = 1 ± ε at a clip bound) `check` allows either branch, since rounding could have put a
-//! candidate's margin on either side. The hunt builds such ties where every operation is
-//! exact ([`crate::boundary`]), so a candidate on the other branch there is reported as a
-//! `tie:<decision>` disagreement: the book's rule decides the tie (g ≤ ε accepts; the clamp's
-//! w > 1 + ε does not clamp), and taking the other branch is the signature of a test written
-//! with the other inequality. The report says it is a tie, so that a user can tell it from a
-//! disagreement clear of rounding.
+//! **Exact ties.** At a line-search constraint test whose margin is exactly 0 (g(θ, θ′) = ε)
+//! `check` allows either branch, since rounding could have put a candidate's margin on either
+//! side. The hunt builds such ties where every operation is exact ([`crate::boundary`]: any
+//! correct implementation computes g = ε bit for bit), so a candidate on the other branch there
+//! is reported as a `tie:<decision>` disagreement: the book's rule decides the tie (g ≤ ε
+//! accepts), and rejecting is the signature of a test written as g < ε. The report says it is a
+//! tie, so that a user can tell it from a disagreement clear of rounding. A clip bound w = 1 ± ε
+//! is never exact (w is an exponential), so the clamp's ties stay under `check`'s rule: either
+//! branch passes.
 
 use pgoracle_oracle::check::{CaseReport, CheckCase, Problem, check};
 use pgoracle_oracle::compare::parse_value;
@@ -113,14 +114,14 @@ fn exact_tie(report: &CaseReport) -> Option<Disagreement> {
         parse_value(&d["margin"]) == Some(0.0)
             && d["decision"]
                 .as_str()
-                .is_some_and(|n| n.starts_with("linesearch_constraint") || n == "clamp")
+                .is_some_and(|n| n.starts_with("linesearch_constraint"))
     })?;
     let decision = tie["decision"].as_str().unwrap_or_default();
     Some(Disagreement {
         kind: format!("tie:{decision}"),
         detail: format!(
-            "{decision} {} has margin exactly 0 (a tie the book's rule decides: g ≤ ε accepts, \
-             w > 1 + ε does not clamp); the candidate took {branch}",
+            "{decision} {} has margin exactly 0 (a tie the book's rule decides: g ≤ ε accepts); \
+             the candidate took {branch}",
             tie["at"]
         ),
     })
