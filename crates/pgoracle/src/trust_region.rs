@@ -143,7 +143,7 @@ pub struct ConventionalStep<T: Scalar> {
     pub step: TrustRegionStep<T>,
     /// The step length β along u: √(2ε/gᵀu) or √(2δ/uᵀ(F + λI)u) (sb3-contrib's
     /// `line_search_max_step_size`); `None` when β is beyond the range of `T` (θ′ − θ = βu is
-    /// still formed, from u/t: [`natural_step`]).
+    /// still formed, from u/t, as the natural step of Eq. (12.12) forms it).
     pub step_size: Option<T>,
     /// The advantages the update used, after the `normalize_advantage` convention.
     pub advantages: Vec<T>,
