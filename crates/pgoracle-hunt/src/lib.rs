@@ -203,7 +203,13 @@ pub fn hunt(
     let (mut cases, mut skipped, mut misbehaving) = (0u64, 0u64, 0usize);
     let ops = options.operations.len().max(1) as u64;
     let mut stop = Stop::Cases;
-    for index in 0..options.cases {
+    // No operation: nothing to hunt (the loop would have no operation to draw).
+    let cases_asked = if options.operations.is_empty() {
+        0
+    } else {
+        options.cases
+    };
+    for index in 0..cases_asked {
         if start.elapsed() >= options.time {
             stop = Stop::Time;
             break;

@@ -32,26 +32,48 @@ enum Step {
     Index(usize),
 }
 
-/// Every array of the value with its path, depth first.
-fn arrays(v: &Value, path: &mut Path, out: &mut Vec<(Path, Vec<Value>)>) {
-    match v {
-        Value::Array(items) => {
-            out.push((path.clone(), items.clone()));
-            for (i, x) in items.iter().enumerate() {
-                path.push(Step::Index(i));
-                arrays(x, path, out);
-                path.pop();
-            }
-        }
-        Value::Object(map) => {
-            for (k, x) in map {
-                path.push(Step::Key(k.clone()));
-                arrays(x, path, out);
-                path.pop();
-            }
-        }
-        _ => {}
+/// Every value inside `v` (itself included) with its path, depth first.
+fn nodes(v: &Value, path: &mut Path, out: &mut Vec<(Path, Value)>) {
+    out.push((path.clone(), v.clone()));
+    let children: Vec<(Step, &Value)> = match v {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (Step::Index(i), x))
+            .collect(),
+        Value::Object(map) => map.iter().map(|(k, x)| (Step::Key(k.clone()), x)).collect(),
+        _ => Vec::new(),
+    };
+    for (step, x) in children {
+        path.push(step);
+        nodes(x, path, out);
+        path.pop();
     }
+}
+
+/// Every array of the value with its path, depth first.
+fn arrays(v: &Value) -> Vec<(Path, Vec<Value>)> {
+    let mut all = Vec::new();
+    nodes(v, &mut Vec::new(), &mut all);
+    all.into_iter()
+        .filter_map(|(p, x)| match x {
+            Value::Array(items) => Some((p, items)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every number of the value (the non-finite strings included) with its path.
+fn leaves(v: &Value) -> Vec<(Path, Value)> {
+    let mut all = Vec::new();
+    nodes(v, &mut Vec::new(), &mut all);
+    all.into_iter()
+        .filter(|(_, x)| match x {
+            Value::Number(_) => true,
+            Value::String(s) => ["NaN", "Infinity", "-Infinity"].contains(&s.as_str()),
+            _ => false,
+        })
+        .collect()
 }
 
 /// The value at `path`, mutably.
@@ -86,8 +108,7 @@ fn without(input: &Value, paths: &[&Path], i: usize) -> Option<Value> {
 
 /// The structural steps for arrays that are (`numbers = true`) or are not numeric.
 fn removals(input: &Value, numbers: bool, out: &mut Vec<Value>) {
-    let mut all = Vec::new();
-    arrays(input, &mut Vec::new(), &mut all);
+    let all = arrays(input);
     let chosen: Vec<&(Path, Vec<Value>)> = all
         .iter()
         .filter(|(_, items)| items.len() >= 2 && numeric(items) == numbers)
@@ -206,31 +227,6 @@ fn simpler_numbers(v: &Value, single: bool) -> Vec<Value> {
     out
 }
 
-/// Every number of the value with its path.
-fn leaves(v: &Value, path: &mut Path, out: &mut Vec<(Path, Value)>) {
-    match v {
-        Value::Array(items) => {
-            for (i, x) in items.iter().enumerate() {
-                path.push(Step::Index(i));
-                leaves(x, path, out);
-                path.pop();
-            }
-        }
-        Value::Object(map) => {
-            for (k, x) in map {
-                path.push(Step::Key(k.clone()));
-                leaves(x, path, out);
-                path.pop();
-            }
-        }
-        Value::Number(_) => out.push((path.clone(), v.clone())),
-        Value::String(s) if ["NaN", "Infinity", "-Infinity"].contains(&s.as_str()) => {
-            out.push((path.clone(), v.clone()));
-        }
-        _ => {}
-    }
-}
-
 /// Every single simplification step of a case (`{ …, "input": … }`), biggest first (see the
 /// module docs). Each is the whole case with one step applied.
 pub fn simplifications(case: &Value) -> Vec<Value> {
@@ -239,9 +235,7 @@ pub fn simplifications(case: &Value) -> Vec<Value> {
     let mut inputs = Vec::new();
     removals(input, false, &mut inputs);
     removals(input, true, &mut inputs);
-    let mut numbers = Vec::new();
-    leaves(input, &mut Vec::new(), &mut numbers);
-    for (path, v) in numbers {
+    for (path, v) in leaves(input) {
         for simpler in simpler_numbers(&v, single) {
             let mut changed = input.clone();
             if let Some(slot) = at(&mut changed, &path) {

@@ -132,3 +132,14 @@ fn verdicts_name_the_kind() {
     let same: Answer = Ok(eval_case(&c).expect("valid"));
     assert_eq!(judge(&expected, &same), None);
 }
+
+/// A hunt of no operation runs no case and finds nothing (it does not index an empty list).
+#[test]
+fn a_hunt_of_no_operation_runs_nothing() {
+    let mut candidate = Function(|c: &serde_json::Value| -> Answer { Ok(c.clone()) });
+    let report = hunt(&mut candidate, &Options::new(Vec::new()), &mut |_| {});
+    assert_eq!(
+        (report.cases, report.findings.len(), report.exit_code()),
+        (0, 0, 0)
+    );
+}
