@@ -65,6 +65,18 @@ enum Failure {
     Serialise(String),
 }
 
+/// The Python value of an outcome: the text, a `DocumentError`, or an `OracleError` naming
+/// `what` could not be serialised.
+fn returned(py: Python<'_>, outcome: Result<String, Failure>, what: &str) -> PyResult<String> {
+    match outcome {
+        Ok(s) => Ok(s),
+        Err(Failure::Doc(e)) => Err(document_error(py, &e)),
+        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
+            "cannot serialise the {what}: {m}"
+        ))),
+    }
+}
+
 /// Evaluates a document (one case or an array of cases) as `pgoracle eval` does and returns the
 /// result as JSON text. `conditioning`: add κ per output field (`pgoracle eval --conditioning`).
 #[pyfunction]
@@ -79,13 +91,7 @@ fn evaluate(py: Python<'_>, text: &str, conditioning: bool) -> PyResult<String> 
         let out = eval_document_with(&doc, &options).map_err(Failure::Doc)?;
         serde_json::to_string(&out).map_err(|e| Failure::Serialise(e.to_string()))
     })?;
-    match outcome {
-        Ok(s) => Ok(s),
-        Err(Failure::Doc(e)) => Err(document_error(py, &e)),
-        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
-            "cannot serialise the result: {m}"
-        ))),
-    }
+    returned(py, outcome, "result")
 }
 
 /// The golden files generated from the reference embedded in the crate, as one JSON object
@@ -102,13 +108,7 @@ fn golden(py: Python<'_>) -> PyResult<String> {
         }
         serde_json::to_string(&Value::Object(map)).map_err(|e| Failure::Serialise(e.to_string()))
     })?;
-    match outcome {
-        Ok(s) => Ok(s),
-        Err(Failure::Doc(e)) => Err(document_error(py, &e)),
-        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
-            "cannot serialise the golden files: {m}"
-        ))),
-    }
+    returned(py, outcome, "golden files")
 }
 
 /// `pgoracle check` of one candidate result (JSON text) against one golden test (JSON text of
@@ -132,13 +132,7 @@ fn check(py: Python<'_>, test: &str, candidate: &str) -> PyResult<String> {
         });
         serde_json::to_string(&out).map_err(|e| Failure::Serialise(e.to_string()))
     })?;
-    match outcome {
-        Ok(s) => Ok(s),
-        Err(Failure::Doc(e)) => Err(document_error(py, &e)),
-        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
-            "cannot serialise the report: {m}"
-        ))),
-    }
+    returned(py, outcome, "report")
 }
 
 /// The text of a Python exception: its traceback (when it has one), then `Type: message`.
@@ -253,13 +247,7 @@ fn hunt(
     if let Some(e) = interrupt {
         return Err(e);
     }
-    match outcome? {
-        Ok(s) => Ok(s),
-        Err(Failure::Doc(e)) => Err(document_error(py, &e)),
-        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
-            "cannot serialise the hunt's report: {m}"
-        ))),
-    }
+    returned(py, outcome?, "hunt's report")
 }
 
 /// For tests of the panic guard only: panics inside `catch_unwind`.
