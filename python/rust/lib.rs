@@ -1,4 +1,5 @@
-//! `pgoracle._core`: the oracle's `eval` and golden files for Python (issue #18).
+//! `pgoracle._core`: the oracle's `eval` and golden files for Python (issue #18), and `hunt`
+//! with a Python callable as the candidate (issue #19).
 //!
 //! Thin on purpose: JSON text in, JSON text out, through the same functions as the CLI
 //! (`pgoracle eval`), so the results are the CLI's byte for byte once parsed. Every call runs
@@ -6,13 +7,17 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use pgoracle_hunt::candidate::{Answer, Function, Misbehaviour};
+use pgoracle_hunt::report::{golden_files as hunt_golden_files, summary, summary_json};
+use pgoracle_hunt::{Options, Progress};
 use pgoracle_oracle::check as checker;
 use pgoracle_oracle::golden as golden_files;
 use pgoracle_oracle::golden_file;
 use pgoracle_oracle::{DocError, EvalOptions, eval_document_with, parse_document};
 use pyo3::create_exception;
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PySystemExit, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyTracebackMethods;
 use serde_json::Value;
 
 create_exception!(
@@ -60,6 +65,18 @@ enum Failure {
     Serialise(String),
 }
 
+/// The Python value of an outcome: the text, a `DocumentError`, or an `OracleError` naming
+/// `what` could not be serialised.
+fn returned(py: Python<'_>, outcome: Result<String, Failure>, what: &str) -> PyResult<String> {
+    match outcome {
+        Ok(s) => Ok(s),
+        Err(Failure::Doc(e)) => Err(document_error(py, &e)),
+        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
+            "cannot serialise the {what}: {m}"
+        ))),
+    }
+}
+
 /// Evaluates a document (one case or an array of cases) as `pgoracle eval` does and returns the
 /// result as JSON text. `conditioning`: add κ per output field (`pgoracle eval --conditioning`).
 #[pyfunction]
@@ -74,13 +91,7 @@ fn evaluate(py: Python<'_>, text: &str, conditioning: bool) -> PyResult<String> 
         let out = eval_document_with(&doc, &options).map_err(Failure::Doc)?;
         serde_json::to_string(&out).map_err(|e| Failure::Serialise(e.to_string()))
     })?;
-    match outcome {
-        Ok(s) => Ok(s),
-        Err(Failure::Doc(e)) => Err(document_error(py, &e)),
-        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
-            "cannot serialise the result: {m}"
-        ))),
-    }
+    returned(py, outcome, "result")
 }
 
 /// The golden files generated from the reference embedded in the crate, as one JSON object
@@ -97,13 +108,7 @@ fn golden(py: Python<'_>) -> PyResult<String> {
         }
         serde_json::to_string(&Value::Object(map)).map_err(|e| Failure::Serialise(e.to_string()))
     })?;
-    match outcome {
-        Ok(s) => Ok(s),
-        Err(Failure::Doc(e)) => Err(document_error(py, &e)),
-        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
-            "cannot serialise the golden files: {m}"
-        ))),
-    }
+    returned(py, outcome, "golden files")
 }
 
 /// `pgoracle check` of one candidate result (JSON text) against one golden test (JSON text of
@@ -127,13 +132,122 @@ fn check(py: Python<'_>, test: &str, candidate: &str) -> PyResult<String> {
         });
         serde_json::to_string(&out).map_err(|e| Failure::Serialise(e.to_string()))
     })?;
-    match outcome {
-        Ok(s) => Ok(s),
-        Err(Failure::Doc(e)) => Err(document_error(py, &e)),
-        Err(Failure::Serialise(m)) => Err(OracleError::new_err(format!(
-            "cannot serialise the report: {m}"
-        ))),
+    returned(py, outcome, "report")
+}
+
+/// The text of a Python exception: its traceback (when it has one), then `Type: message`.
+fn exception_text(py: Python<'_>, e: &PyErr) -> String {
+    let tb = e
+        .traceback(py)
+        .and_then(|t| t.format().ok())
+        .unwrap_or_default();
+    format!("{tb}{e}")
+}
+
+/// One answer of the Python candidate: `adapter` is called with the case as JSON text and
+/// returns the result as JSON text. An exception is a crash (with its traceback), text that is
+/// not a JSON object is garbled, another `id` is a wrong id. A `KeyboardInterrupt` or
+/// `SystemExit` (or a pending signal) is kept in `interrupt`: from then on every answer is a
+/// crash without calling Python, so the hunt ends at once, and `hunt` raises it.
+fn python_answer(adapter: &Py<PyAny>, case: &Value, interrupt: &mut Option<PyErr>) -> Answer {
+    let interrupted = || Err((Misbehaviour::Crash, "interrupted".to_string()));
+    if interrupt.is_some() {
+        return interrupted();
     }
+    Python::attach(|py| {
+        if let Err(e) = py.check_signals() {
+            *interrupt = Some(e);
+            return interrupted();
+        }
+        let returned = match adapter.bind(py).call1((case.to_string(),)) {
+            Ok(r) => r,
+            Err(e) => {
+                if e.is_instance_of::<PyKeyboardInterrupt>(py)
+                    || e.is_instance_of::<PySystemExit>(py)
+                {
+                    *interrupt = Some(e);
+                    return interrupted();
+                }
+                return Err((Misbehaviour::Crash, exception_text(py, &e)));
+            }
+        };
+        let Ok(text) = returned.extract::<String>() else {
+            let said = returned
+                .repr()
+                .map_or_else(|_| "(a value without repr)".to_string(), |r| r.to_string());
+            return Err((Misbehaviour::Garbled, said));
+        };
+        match serde_json::from_str::<Value>(&text) {
+            Ok(result) if result.is_object() => {
+                if result.get("id") == case.get("id") {
+                    Ok(result)
+                } else {
+                    Err((Misbehaviour::WrongId, text))
+                }
+            }
+            _ => Err((Misbehaviour::Garbled, text)),
+        }
+    })
+}
+
+/// The hunt's options from `hunt`'s arguments (the CLI's: [`Options::for_names`]).
+fn hunt_options(
+    operation: &str,
+    profile: Option<&str>,
+    cases: u64,
+    seed: u64,
+    time: f64,
+) -> PyResult<Options> {
+    let mut options = Options::for_names(operation, profile).map_err(PyValueError::new_err)?;
+    options.seed = seed;
+    options.cases = cases;
+    options.time = std::time::Duration::try_from_secs_f64(time)
+        .map_err(|_| PyValueError::new_err(format!("time {time}: not a number of seconds")))?;
+    Ok(options)
+}
+
+/// `pgoracle hunt` with the Python callable `adapter` as the candidate (in-process: case JSON
+/// text in, result JSON text out). Returns JSON text `{"summary": <summary_json>, "text":
+/// <summary>, "golden": {"<operation>": <golden file text>, ...}, "exit_code": 0 | 1}`. The
+/// GIL is released while pgoracle works and taken for each call of `adapter`.
+#[pyfunction]
+#[pyo3(signature = (adapter, operation, profile = None, cases = 1000, seed = 0, time = 60.0))]
+fn hunt(
+    py: Python<'_>,
+    adapter: Py<PyAny>,
+    operation: &str,
+    profile: Option<&str>,
+    cases: u64,
+    seed: u64,
+    time: f64,
+) -> PyResult<String> {
+    let options = hunt_options(operation, profile, cases, seed, time)?;
+    let (outcome, interrupt) = py.detach(move || {
+        let mut interrupt: Option<PyErr> = None;
+        let outcome = guarded("hunt", || -> Result<String, Failure> {
+            let mut candidate =
+                Function(|case: &Value| python_answer(&adapter, case, &mut interrupt));
+            let report = pgoracle_hunt::hunt(&mut candidate, &options, &mut |_: Progress| {});
+            let mut golden = serde_json::Map::new();
+            for file in hunt_golden_files(&report) {
+                let text =
+                    golden_file::to_text(&file).map_err(|e| Failure::Serialise(e.to_string()))?;
+                golden.insert(file.operation.name().to_string(), Value::String(text));
+            }
+            let out = serde_json::json!({
+                "summary": summary_json(&report),
+                "text": summary(&report),
+                "golden": golden,
+                "exit_code": report.exit_code(),
+            });
+            serde_json::to_string(&out).map_err(|e| Failure::Serialise(e.to_string()))
+        });
+        (outcome, interrupt)
+    });
+    if let Some(e) = interrupt {
+        return Err(e);
+    }
+    returned(py, outcome?, "hunt's report")
 }
 
 /// For tests of the panic guard only: panics inside `catch_unwind`.
@@ -147,6 +261,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(golden, m)?)?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(hunt, m)?)?;
     m.add_function(wrap_pyfunction!(_panic, m)?)?;
     for ty in [
         m.py().get_type::<DocumentError>(),

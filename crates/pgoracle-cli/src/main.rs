@@ -1,10 +1,12 @@
-//! The `pgoracle` command: `verify` (default), `eval`.
+//! The `pgoracle` command: `verify` (default), `eval`, `check`, `golden`, `hunt`, `figures`.
 
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod hunt;
 use pgoracle::verify::{Verdict, VerifyError, WorkedValue, worked_values};
 use pgoracle_oracle::number::{JsonScalar, number};
 
@@ -45,6 +47,9 @@ enum Command {
     Check(CheckArgs),
     /// Regenerate the golden files (byte-identical on every run).
     Golden(GoldenArgs),
+    /// Fuzz another implementation against the oracle; shrink each disagreement to a minimal
+    /// case (exit 0 nothing found, 1 disagreements found, 2 usage error).
+    Hunt(hunt::HuntArgs),
     /// Reproduce Figures 12.1, 12.2, 12.5, 12.6 and 12.7 as SVG + CSV (byte-identical runs).
     Figures(FiguresArgs),
 }
@@ -117,6 +122,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Golden(args)) => golden(&args),
         Some(Command::Figures(args)) => figures(&args),
+        Some(Command::Hunt(args)) => hunt::run(&args),
     }
 }
 

@@ -8,7 +8,9 @@ use pgoracle::solver::{CgParams, Solver};
 
 /// Values a floating-point edge case is made of: signed zeros, ±1, 1 ± ε, the extremes of the
 /// normal and subnormal ranges, values that overflow or underflow when squared, NaN and ±∞.
-const SPECIAL: [f64; 30] = [
+/// The fuzz targets draw from it through [`Num`], and `pgoracle hunt` (crate `pgoracle-hunt`)
+/// through the same [`Num`].
+pub const EDGE_VALUES: [f64; 30] = [
     0.0,
     -0.0,
     1.0,
@@ -57,7 +59,7 @@ impl std::fmt::Debug for Num {
 impl<'a> Arbitrary<'a> for Num {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let x = match u.int_in_range(0u8..=3)? {
-            0 => *u.choose(&SPECIAL)?,
+            0 => *u.choose(&EDGE_VALUES)?,
             1 => f64::from(u.int_in_range(-16i8..=16)?) / 4.0,
             2 => {
                 let digit = f64::from(u.int_in_range(-9i8..=9)?);

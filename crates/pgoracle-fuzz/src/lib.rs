@@ -37,7 +37,7 @@ pub mod scale_gradient;
 
 mod input;
 
-pub use input::{Num, SolverCase};
+pub use input::{EDGE_VALUES, Num, SolverCase};
 
 /// The fuzz targets, as named in `fuzz/Cargo.toml` and `fuzz/corpus/`.
 pub const TARGETS: [&str; 6] = [

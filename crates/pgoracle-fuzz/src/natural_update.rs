@@ -119,6 +119,61 @@ pub enum Grads {
     Zero,
 }
 
+impl Scores {
+    /// The m × n score matrix G of this structure, its entries drawn in turn from `draw` (row
+    /// by row within each factor). Shared with `pgoracle hunt`'s generators.
+    pub fn matrix(self, m: usize, n: usize, draw: &mut dyn FnMut() -> f64) -> DMatrix<f64> {
+        let mut matrix = |rows: usize, cols: usize| DMatrix::from_fn(rows, cols, |_, _| draw());
+        match self {
+            Scores::Raw => matrix(m, n),
+            Scores::LowRank { rank } => {
+                let k = 1 + usize::from(rank) % n;
+                matrix(m, k) * matrix(k, n)
+            }
+            Scores::DuplicateColumn => {
+                let mut g = matrix(m, n);
+                let first = g.column(0).clone_owned();
+                g.set_column(n - 1, &first);
+                g
+            }
+            Scores::ScaledColumns { exponents } => {
+                let mut g = matrix(m, n);
+                for j in 0..n {
+                    let e = exponents[j % MAX_PARAMS];
+                    g.column_mut(j).scale_mut(ten_to(i32::from(e) % 160));
+                }
+                g
+            }
+            Scores::Scaled { exponent } => matrix(m, n) * ten_to(i32::from(exponent) % 330),
+            Scores::NearlySingular { exponent } => {
+                let rank_one = matrix(m, 1) * matrix(1, n);
+                rank_one + matrix(m, n) * ten_to(-i32::from(exponent % 20))
+            }
+        }
+    }
+}
+
+impl Grads {
+    /// The per-trajectory gradients of this structure for the score rows `scores`, further
+    /// numbers drawn in turn from `draw`. Shared with `pgoracle hunt`'s generators.
+    pub fn rows(self, scores: &[Vec<f64>], draw: &mut dyn FnMut() -> f64) -> Vec<Vec<f64>> {
+        match self {
+            Grads::Raw => scores
+                .iter()
+                .map(|s| s.iter().map(|_| draw()).collect())
+                .collect(),
+            Grads::LikelihoodRatio => scores
+                .iter()
+                .map(|s| {
+                    let r = draw();
+                    s.iter().map(|x| x * r).collect()
+                })
+                .collect(),
+            Grads::Zero => scores.iter().map(|s| vec![0.0; s.len()]).collect(),
+        }
+    }
+}
+
 /// A length defect.
 #[derive(Arbitrary, Debug, Clone, Copy, PartialEq)]
 pub enum Defect {
@@ -150,10 +205,6 @@ impl Pool<'_> {
             0 => (i % 5) as f64 - 2.0,
             len => self.xs[i % len].0,
         }
-    }
-
-    fn matrix(&mut self, rows: usize, cols: usize) -> DMatrix<f64> {
-        DMatrix::from_fn(rows, cols, |_, _| self.draw())
     }
 }
 
@@ -188,46 +239,9 @@ impl Case {
             next: 0,
         };
         let theta: Vec<f64> = (0..n).map(|_| pool.draw()).collect();
-        let g = match self.scores {
-            Scores::Raw => pool.matrix(m, n),
-            Scores::LowRank { rank } => {
-                let k = 1 + usize::from(rank) % n;
-                pool.matrix(m, k) * pool.matrix(k, n)
-            }
-            Scores::DuplicateColumn => {
-                let mut g = pool.matrix(m, n);
-                let first = g.column(0).clone_owned();
-                g.set_column(n - 1, &first);
-                g
-            }
-            Scores::ScaledColumns { exponents } => {
-                let mut g = pool.matrix(m, n);
-                for j in 0..n {
-                    let e = exponents[j % MAX_PARAMS];
-                    g.column_mut(j).scale_mut(ten_to(i32::from(e) % 160));
-                }
-                g
-            }
-            Scores::Scaled { exponent } => pool.matrix(m, n) * ten_to(i32::from(exponent) % 330),
-            Scores::NearlySingular { exponent } => {
-                let rank_one = pool.matrix(m, 1) * pool.matrix(1, n);
-                rank_one + pool.matrix(m, n) * ten_to(-i32::from(exponent % 20))
-            }
-        };
+        let g = self.scores.matrix(m, n, &mut || pool.draw());
         let scores: Vec<Vec<f64>> = g.row_iter().map(|r| r.iter().copied().collect()).collect();
-        let grads = match self.grads {
-            Grads::Raw => (0..m)
-                .map(|_| (0..n).map(|_| pool.draw()).collect())
-                .collect(),
-            Grads::LikelihoodRatio => scores
-                .iter()
-                .map(|s| {
-                    let r = pool.draw();
-                    s.iter().map(|x| x * r).collect()
-                })
-                .collect(),
-            Grads::Zero => vec![vec![0.0; n]; m],
-        };
+        let grads = self.grads.rows(&scores, &mut || pool.draw());
         let mut inputs = Inputs {
             theta,
             grads,

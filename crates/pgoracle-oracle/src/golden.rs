@@ -84,6 +84,9 @@ pub const FLAG_NOTES: [(&str, &str); 13] = [
 /// are not expected of other implementations.
 pub const DIAGNOSTIC_FIELDS: [&str; 2] = ["cg_iterations", "cg_residual"];
 
+/// The agreement rule of every golden file, in words (the envelope's `comparison`).
+pub const COMPARISON: &str = "Each expected field f agrees when max_i |got_i − expected_i| ≤ tolerance.rel[f] · max_i |expected_i| (normwise over a vector or matrix; scale 1 for an all-zero field); steps, accepted and null compare exactly; expected_error matches only the same error kind. tolerance.rel[f] = ε^(5/8) + 16·κ·ε for the case's precision (ε = 2^-52 or 2^-23) with κ = tolerance.kappa[f], the field's condition number at this input: max_j S(y_j) / max_j |y_j| with S(y) = Σ_i |∂y/∂x_i|·|x_i| over every real input (forward-mode derivatives; plus tolerance.conditioning for the fields of a natural-gradient solve). Where a decision is within its rounding bound (indeterminate), a candidate may take either branch and is compared with pgoracle's result on that branch.";
+
 /// One generated golden file: its name (`<operation>.json`) and its text ([`to_text`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
@@ -165,6 +168,7 @@ fn golden_test(case: &Value, operation: Operation, tc_id: usize) -> Result<Golde
         certified_digits: None,
         indeterminate: None,
         reference_branch: None,
+        hunt: None,
     };
     if let Some(kind) = case.get("expected_error") {
         if result["error"]["kind"] != *kind {
@@ -317,8 +321,10 @@ fn golden_file(operation: Operation, test_groups: Vec<TestGroup>) -> Result<Gold
         operation,
         book: operation.book_source().to_string(),
         number_of_tests: test_groups.iter().map(|g| g.tests.len()).sum(),
-        reference: "tools/reference/mp_reference.py: an independent mpmath implementation at 50 digits".to_string(),
-        comparison: "Each expected field f agrees when max_i |got_i − expected_i| ≤ tolerance.rel[f] · max_i |expected_i| (normwise over a vector or matrix; scale 1 for an all-zero field); steps, accepted and null compare exactly; expected_error matches only the same error kind. tolerance.rel[f] = ε^(5/8) + 16·κ·ε for the case's precision (ε = 2^-52 or 2^-23) with κ = tolerance.kappa[f], the field's condition number at this input: max_j S(y_j) / max_j |y_j| with S(y) = Σ_i |∂y/∂x_i|·|x_i| over every real input (forward-mode derivatives; plus tolerance.conditioning for the fields of a natural-gradient solve). Where a decision is within its rounding bound (indeterminate), a candidate may take either branch and is compared with pgoracle's result on that branch.".to_string(),
+        reference:
+            "tools/reference/mp_reference.py: an independent mpmath implementation at 50 digits"
+                .to_string(),
+        comparison: COMPARISON.to_string(),
         notes,
         test_groups,
     })

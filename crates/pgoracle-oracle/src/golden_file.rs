@@ -126,6 +126,11 @@ pub struct GoldenTest {
     /// result on the reference's branch, whose per-field tolerance is `rel`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_branch: Option<Value>,
+    /// A `pgoracle hunt` finding (crate `pgoracle-hunt`): `{ "seed", "case", "kind",
+    /// "disagreement", "candidate", "minimal", "shrink_steps" }`, the seed and case index that
+    /// found it, the kind and description of the disagreement, and the candidate's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hunt: Option<Value>,
 }
 
 /// A test's tolerance: field f agrees when max_i |got_i − expected_i| ≤ `rel[f]`·max_i

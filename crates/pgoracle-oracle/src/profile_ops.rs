@@ -209,7 +209,16 @@ fn sb3_trust_region<T: JsonScalar, P: JsonPolicy<T>>(
     // `line_search_max_iter` candidates are the first and `max_iter − 1` shrinks of it.
     let params = linesearch_params(target_kl, shrink, max_iter - 1, &conventions, options);
     let result = trust_region_update_with(policy, &theta, &batch, &params, &settings);
-    Ok(result.map(|step| sb3_trust_region_output(&step, max_iter)))
+    // β is an output here: a β beyond the range (θ′ − θ = βu is still formed, from u/t) is
+    // NonFiniteResult, never ∞.
+    Ok(result.and_then(|step| {
+        let beta = step
+            .step_size
+            .ok_or_else(|| pgoracle::error::PgError::NonFiniteResult {
+                field: "line_search_max_step_size".into(),
+            })?;
+        Ok(sb3_trust_region_output(&step, beta, max_iter))
+    }))
 }
 
 /// The line search's parameters: ε, α, the shrinks, the acceptance convention, and the branch
@@ -239,7 +248,11 @@ fn real<T: JsonScalar>(x: T, f: &Fields, name: &str) -> Result<f64, DocError> {
 }
 
 /// The sb3 output: SB3's own names (`search_direction`, `line_search_max_step_size`, …).
-fn sb3_trust_region_output<T: JsonScalar>(step: &ConventionalStep<T>, max_iter: usize) -> Value {
+fn sb3_trust_region_output<T: JsonScalar>(
+    step: &ConventionalStep<T>,
+    beta: T,
+    max_iter: usize,
+) -> Value {
     let tr = &step.step;
     let outcome = &tr.outcome;
     let candidates = if outcome.accepted() {
@@ -254,7 +267,7 @@ fn sb3_trust_region_output<T: JsonScalar>(step: &ConventionalStep<T>, max_iter: 
     out.insert("candidates".into(), json!(candidates));
     out.insert("grad".into(), vector(&tr.natural.grad));
     out.insert("search_direction".into(), vector(&tr.natural.direction));
-    out.insert("line_search_max_step_size".into(), number(step.step_size));
+    out.insert("line_search_max_step_size".into(), number(beta));
     out.insert("policy_objective".into(), number(tr.f_theta));
     out.insert(
         "new_policy_objective".into(),

@@ -152,7 +152,7 @@ pub struct ClippedNorm<T> {
 ///
 /// - `Norm::Naive`: n = √(Σ∇ᵢ²), summed in order in the scalar's precision (ATen's unscaled
 ///   `linalg.vector_norm`): Σ∇ᵢ² overflows to ∞ (c = 0, the gradient becomes 0) or underflows
-///   to 0. The coefficient is evaluated as torch does: `max_norm / (total_norm + 1e-6)` is
+///   to 0. One entry is the exception: its norm is |∇₀| exactly, as torch's. The coefficient is evaluated as torch does: `max_norm / (total_norm + 1e-6)` is
 ///   `Tensor.__rdiv__`, `(total_norm + 1e-6).reciprocal() * max_norm`, two roundings, and
 ///   ε is added in the scalar's precision (pass `f32(1e-6)` for f32). `clamp(max=1.0)` keeps a
 ///   NaN, and the gradient is always multiplied, by 1 too. With ε = 0 and n = 0, c = 1/0·L is
@@ -269,6 +269,11 @@ pub fn scale_gradient_with<T: Scalar>(
 
 /// √(Σ xᵢ²) summed in order, unscaled: ATen's 2-norm, which over- and underflows.
 fn naive_norm<T: Scalar>(v: &DVector<T>) -> T {
+    // torch 2.15's `linalg.vector_norm` of one entry is |x| exactly ([1e155] → 1e155,
+    // [1e-158] → 1e-158, measured; found by `pgoracle hunt --profile torch`, docs/hunting.md).
+    if v.len() == 1 {
+        return v[0].abs();
+    }
     v.iter().fold(T::zero(), |acc, x| acc + *x * *x).sqrt()
 }
 

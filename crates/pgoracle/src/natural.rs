@@ -139,70 +139,15 @@ pub(crate) fn natural_step<T: Scalar>(
     direction: &DVector<T>,
     epsilon: T,
 ) -> Result<DVector<T>> {
-    let zero = T::zero();
-    let support_max = |x: &DVector<T>, y: &DVector<T>| {
-        x.iter()
-            .zip(y.iter())
-            .filter(|(_, b)| **b != zero)
-            .fold(zero, |m, (a, _)| m.max(a.abs()))
-    };
-    let s_max = support_max(grad, direction);
-    let t_max = support_max(direction, grad);
-    let not_positive = || PgError::NonPositiveCurvature {
-        value: format!("{}", grad.dot(direction)),
-    };
-    if s_max == zero || t_max == zero {
-        return Err(not_positive());
-    }
-    let (s, t) = (power_of_two_near(s_max), power_of_two_near(t_max));
-    // Off the other vector's support an entry is 0 (û there may overflow: 0·∞ would be NaN).
-    // × 1/s and × 1/t: the same floats as ÷ s, ÷ t (powers of two), with finite dual
-    // derivatives (num-dual's quotient rule squares the divisor).
-    let (s_inv, t_inv) = (T::one() / s, T::one() / t);
-    let g_hat = grad.zip_map(direction, |x, y| if y == zero { zero } else { x * s_inv });
-    let u_hat = direction.zip_map(grad, |x, y| if y == zero { zero } else { x * t_inv });
-    let dot = dot2(&g_hat, &u_hat);
-    let abs_dot = g_hat.abs().dot(&u_hat.abs());
-    let n = lit::<T>(grad.len() as f64);
-    let unit = machine_epsilon::<T>() * lit::<T>(0.5);
-    let gamma_n = n * unit / (T::one() - n * unit);
-    if !(dot.is_finite() && dot > lit::<T>(2.0) * gamma_n * gamma_n * abs_dot) {
-        return Err(not_positive());
-    }
-    let two_eps = epsilon + epsilon;
-    let normal = smallest_normal::<T>();
-    // gᵀu = ĝᵀû·s·t, ordered so that the intermediate stays normal (ĝᵀû·s alone is subnormal for
-    // s = 2^-1022 and ĝᵀû ~ 1e-6, and then kept ~30 bits; fuzz finding c03fb9ce).
-    let in_range = |x: T| x.is_finite() && x >= normal;
-    let gu = if in_range(s * t) {
-        dot * (s * t)
-    } else if in_range(dot * s) {
-        (dot * s) * t
-    } else {
-        (dot * t) * s
-    };
-    if two_eps.is_finite() && gu.is_finite() && gu >= normal && two_eps / gu >= normal {
-        let factor = (two_eps / gu).sqrt();
+    let c = ScaledCurvature::of(grad, direction)?;
+    if let Some(factor) = c.plain_factor(epsilon) {
         return finite_result(
             direction.zip_map(theta, |u, th| u.mul_add(factor, th)),
             "theta",
         );
     }
-    // √(2ε) without overflow: √(ε/2)·2 is exact scaling when 2ε overflows.
-    let a = if two_eps.is_finite() {
-        two_eps.sqrt()
-    } else {
-        (epsilon * lit::<T>(0.5)).sqrt() * lit::<T>(2.0)
-    };
-    let b = t.sqrt();
-    let c = s.sqrt() * dot.sqrt();
-    let factor = if in_range(a * b) {
-        (a * b) / c
-    } else if in_range(b / c) {
-        a * (b / c)
-    } else {
-        (a / c) * b
-    };
+    let factor = c.scaled_factor(epsilon);
+    let t_inv = T::one() / c.t;
     // ûᵢ = uᵢ/t overflows only for a huge uᵢ facing gᵢ = 0 (t is taken over g's support);
     // then Δᵢ = (uᵢ·factor)/t.
     finite_result(
@@ -211,11 +156,122 @@ pub(crate) fn natural_step<T: Scalar>(
             if scaled.is_finite() {
                 scaled.mul_add(factor, th)
             } else {
-                (u * factor / t) + th
+                (u * factor / c.t) + th
             }
         }),
         "theta",
     )
+}
+
+/// The natural step's size β = √(2ε / gᵀu) of Eq. (12.12) (sb3-contrib's
+/// `line_search_max_step_size`, with a = Au for its uᵀAu), evaluated as [`natural_step`] does:
+/// `NonPositiveCurvature` unless gᵀu > 0 beyond its rounding, gᵀu from the scaled Dot2, and
+/// β = f/t with f = √(2ε)·√t / (√s·√(ĝᵀû)) when gᵀu or 2ε/gᵀu is not normal, so that a
+/// subnormal gᵀu with a representable β is not reported as ∞.
+///
+/// `None` when β itself is beyond the range (the step βu may still be representable:
+/// [`natural_step`] forms it from û).
+///
+/// # Errors
+/// `NonPositiveCurvature`.
+pub(crate) fn step_size<T: Scalar>(
+    grad: &DVector<T>,
+    direction: &DVector<T>,
+    epsilon: T,
+) -> Result<Option<T>> {
+    let c = ScaledCurvature::of(grad, direction)?;
+    let beta = c
+        .plain_factor(epsilon)
+        .unwrap_or_else(|| c.scaled_factor(epsilon) * (T::one() / c.t));
+    Ok(beta.is_finite().then_some(beta))
+}
+
+/// gᵀu as s·t·Dot2(ĝ, û) (see [`natural_step`]): the scaled dot product and the two powers of
+/// two.
+struct ScaledCurvature<T> {
+    dot: T,
+    s: T,
+    t: T,
+}
+
+impl<T: Scalar> ScaledCurvature<T> {
+    /// ĝᵀû, s and t; `NonPositiveCurvature` unless ĝᵀû > 2γ²ₙ·|ĝ|ᵀ|û|.
+    fn of(grad: &DVector<T>, direction: &DVector<T>) -> Result<Self> {
+        let zero = T::zero();
+        let support_max = |x: &DVector<T>, y: &DVector<T>| {
+            x.iter()
+                .zip(y.iter())
+                .filter(|(_, b)| **b != zero)
+                .fold(zero, |m, (a, _)| m.max(a.abs()))
+        };
+        let s_max = support_max(grad, direction);
+        let t_max = support_max(direction, grad);
+        let not_positive = || PgError::NonPositiveCurvature {
+            value: format!("{}", grad.dot(direction)),
+        };
+        if s_max == zero || t_max == zero {
+            return Err(not_positive());
+        }
+        let (s, t) = (power_of_two_near(s_max), power_of_two_near(t_max));
+        // Off the other vector's support an entry is 0 (û there may overflow: 0·∞ would be NaN).
+        // × 1/s and × 1/t: the same floats as ÷ s, ÷ t (powers of two), with finite dual
+        // derivatives (num-dual's quotient rule squares the divisor).
+        let (s_inv, t_inv) = (T::one() / s, T::one() / t);
+        let g_hat = grad.zip_map(direction, |x, y| if y == zero { zero } else { x * s_inv });
+        let u_hat = direction.zip_map(grad, |x, y| if y == zero { zero } else { x * t_inv });
+        let dot = dot2(&g_hat, &u_hat);
+        let abs_dot = g_hat.abs().dot(&u_hat.abs());
+        let n = lit::<T>(grad.len() as f64);
+        let unit = machine_epsilon::<T>() * lit::<T>(0.5);
+        let gamma_n = n * unit / (T::one() - n * unit);
+        if !(dot.is_finite() && dot > lit::<T>(2.0) * gamma_n * gamma_n * abs_dot) {
+            return Err(not_positive());
+        }
+        Ok(ScaledCurvature { dot, s, t })
+    }
+
+    /// √(2ε/gᵀu) when gᵀu and 2ε/gᵀu are normal; `None` otherwise.
+    fn plain_factor(&self, epsilon: T) -> Option<T> {
+        let two_eps = epsilon + epsilon;
+        let normal = smallest_normal::<T>();
+        let in_range = |x: T| x.is_finite() && x >= normal;
+        // gᵀu = ĝᵀû·s·t, ordered so that the intermediate stays normal (ĝᵀû·s alone is
+        // subnormal for s = 2^-1022 and ĝᵀû ~ 1e-6, and then kept ~30 bits; fuzz finding
+        // c03fb9ce).
+        let (dot, s, t) = (self.dot, self.s, self.t);
+        let gu = if in_range(s * t) {
+            dot * (s * t)
+        } else if in_range(dot * s) {
+            (dot * s) * t
+        } else {
+            (dot * t) * s
+        };
+        (two_eps.is_finite() && gu.is_finite() && gu >= normal && two_eps / gu >= normal)
+            .then(|| (two_eps / gu).sqrt())
+    }
+
+    /// The factor f on û = u/t: f = √(2ε)·√t / (√s·√(ĝᵀû)), from a = √(2ε), b = √t,
+    /// c = √s·√(ĝᵀû) in the order that keeps it in range (see [`natural_step`]).
+    fn scaled_factor(&self, epsilon: T) -> T {
+        let two_eps = epsilon + epsilon;
+        let normal = smallest_normal::<T>();
+        let in_range = |x: T| x.is_finite() && x >= normal;
+        // √(2ε) without overflow: √(ε/2)·2 is exact scaling when 2ε overflows.
+        let a = if two_eps.is_finite() {
+            two_eps.sqrt()
+        } else {
+            (epsilon * lit::<T>(0.5)).sqrt() * lit::<T>(2.0)
+        };
+        let b = self.t.sqrt();
+        let c = self.s.sqrt() * self.dot.sqrt();
+        if in_range(a * b) {
+            (a * b) / c
+        } else if in_range(b / c) {
+            a * (b / c)
+        } else {
+            (a / c) * b
+        }
+    }
 }
 
 /// Natural policy update from sampled trajectories, Algorithm 12.4: scores ∇log p(τ) and

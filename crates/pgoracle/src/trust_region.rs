@@ -3,7 +3,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::compensated::{CompensatedSum, dot2};
+use crate::compensated::CompensatedSum;
 use crate::conventions::{
     CgStop, Conventions, FisherKind, LinesearchKl, NormalizeAdvantage, StepScale,
 };
@@ -12,7 +12,7 @@ use crate::error::{PgError, Result};
 use crate::fisher::{fisher, fisher_vector_product, score_matrix};
 use crate::likelihood_ratio::likelihood_ratio_gradient;
 use crate::linesearch::{LinesearchOutcome, LinesearchParams, SurrogateValues, linesearch_checked};
-use crate::natural::{NaturalStep, natural_policy_update_checked, natural_step};
+use crate::natural::{NaturalStep, natural_policy_update_checked, natural_step, step_size};
 use crate::policy::Policy;
 use crate::samples::{Sample, standardised_trajectories};
 use crate::scalar::{
@@ -142,8 +142,9 @@ pub struct ConventionalStep<T: Scalar> {
     /// the (standardised) advantages.
     pub step: TrustRegionStep<T>,
     /// The step length β along u: √(2ε/gᵀu) or √(2δ/uᵀ(F + λI)u) (sb3-contrib's
-    /// `line_search_max_step_size`).
-    pub step_size: T,
+    /// `line_search_max_step_size`); `None` when β is beyond the range of `T` (θ′ − θ = βu is
+    /// still formed, from u/t, as the natural step of Eq. (12.12) forms it).
+    pub step_size: Option<T>,
     /// The advantages the update used, after the `normalize_advantage` convention.
     pub advantages: Vec<T>,
     /// meanᵢ |Âᵢ|·|∇log π_θ(aᵢ | sᵢ)| per component: the size of the terms the gradient sums,
@@ -234,8 +235,8 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
         )?
     };
     let direction = finite_result(direction, "direction")?;
-    let (scale_by, step_size) = match conventions.step_scale {
-        StepScale::GDotU => (grad.clone(), dot2(&grad, &direction)),
+    let scale_by = match conventions.step_scale {
+        StepScale::GDotU => grad.clone(),
         StepScale::UDotAu => {
             // A = F + λI (+ the CG solver's own damping): the matrix the direction solved.
             let solver_damping = match &settings.solver {
@@ -247,13 +248,12 @@ pub fn trust_region_update_with<T: Scalar, P: Policy<T>>(
                 Some(f) => f * &direction,
                 None => fisher_vector_product(&score_matrix(&lr.scores)?, &direction),
             };
-            let matrix = f_u + &direction * (damping + solver_damping);
-            let curvature = dot2(&matrix, &direction);
-            (matrix, curvature)
+            f_u + &direction * (damping + solver_damping)
         }
     };
-    let two_eps = params.epsilon + params.epsilon;
-    let step_size = finite_scalar((two_eps / step_size).sqrt(), "line_search_max_step_size")?;
+    // β = √(2ε/aᵀu) with a = g or Au, as the natural step evaluates it (no overflow of
+    // 2ε/aᵀu for a subnormal aᵀu; NonPositiveCurvature for aᵀu within its rounding of 0).
+    let step_size = step_size(&scale_by, &direction, params.epsilon)?;
     let theta_natural = natural_step(theta, &scale_by, &direction, params.epsilon)?;
     // Standardised advantages have mean 0 exactly (Σ(Aᵢ − Ā) = 0 for the exact mean), so
     // f(θ, θ) = meanᵢ Âᵢ is 0: the exact value, where summing the rounded Âᵢ leaves noise of

@@ -222,7 +222,7 @@ fn kl_hessian_with_damping_and_u_dot_au_on_the_log_std_gaussian() {
         assert!(rel(step.step.natural.direction[i], u[i]) < 1e-14);
     }
     let beta = (0.02 / (u[0] * a[0] * u[0] + u[1] * a[1] * u[1])).sqrt();
-    assert!(rel(step.step_size, beta) < 1e-14);
+    assert!(rel(step.step_size.expect("β is representable here"), beta) < 1e-14);
     let fisher = step.step.natural.fisher.clone().unwrap();
     let expected = DMatrix::from_diagonal(&dvector![1.0 / (sigma * sigma), 2.0]);
     assert!((fisher - expected).amax() < 4.0 * f64::EPSILON);
@@ -293,4 +293,53 @@ fn conjugate_gradient_from_a_start_with_the_absolute_squared_stop() {
     .unwrap();
     assert_eq!(at.step.natural.direction, near);
     assert_eq!(at.step.natural.cg.map(|c| c.iterations), Some(0));
+}
+
+/// A natural step whose gᵀu is subnormal (g ≈ 1e-154, u ≈ 5e-155): β = √(2ε/gᵀu) ≈ 2e154 is
+/// representable although 2ε/gᵀu overflows, and where β itself overflows (g ≈ 7e-309) the step
+/// βu still is. Found by `pgoracle hunt` (the strict-acceptance planted candidate ran this path
+/// and answered NonFiniteResult where Algorithm 12.5 takes a step). Expected: version 1's
+/// `trust_region_update`, which forms θ′ from u/t.
+#[test]
+fn a_subnormal_curvature_is_a_step_not_an_overflow() {
+    for (family_theta, r) in [(dvector![0.0, 1.0], 1e-154), (dvector![0.0, 1.0], 7e-309)] {
+        let samples = vec![Sample {
+            s: 0.0,
+            a: 0.0,
+            advantage: r,
+        }];
+        let trajectories = vec![vec![Step { s: 0.0, a: 0.0, r }]];
+        let params = LinesearchParams::new(1.0)
+            .with_alpha(0.125)
+            .with_max_steps(0);
+        let solver = Solver::Damped { damping: 1.0 };
+        let book = trust_region_update(
+            &LinearGaussian,
+            &family_theta,
+            &trajectories,
+            0.0,
+            &params,
+            &solver,
+        )
+        .unwrap();
+        let settings = TrustRegionSettings {
+            conventions: Conventions::book(),
+            solver,
+            cg_stop: CgStop::Relative,
+            cg_start: None,
+            damping: None,
+        };
+        let with =
+            trust_region_update_with(&LinearGaussian, &family_theta, &samples, &params, &settings)
+                .unwrap();
+        assert_eq!(with.step.natural.theta, book.natural.theta);
+        let beta = with.step_size;
+        if r > 1e-300 {
+            // g = (0, −r), F = diag(0, 1) at σ = 1, (F + I)u = g: u = g/2, gᵀu = r²/2, β = 2/r.
+            let expected: f64 = 2.0 / r;
+            assert!(beta.is_some_and(|b| (b - expected).abs() <= 4.0 * f64::EPSILON * expected));
+        } else {
+            assert_eq!(beta, None);
+        }
+    }
 }

@@ -232,6 +232,16 @@ fn departures_on_recorded_cases() {
     assert_eq!(r.grad, dvector![0.0, 0.0, 0.0]);
     // ε does not change a coefficient of an infinite norm: no `norm_epsilon`.
     assert_eq!(r.departures, vec![NormOverflow, NonfinitePropagated]);
+    // One entry: torch 2.15's norm is |g₀| exactly, no overflow (measured with torch
+    // 2.15.0+cu132 in target/peers-venv: clip_grad_norm_ of [1e155] returns 1e155 and leaves
+    // [1.0]; of [-1e200], 1e200 and [-1.0]; of [1e-158], 1e-158 and [1e-158]).
+    let r = torch(dvector![1e155], 1.0);
+    assert_eq!((r.total_norm, r.grad[0]), (1e155, 1.0));
+    assert!(!r.departures.contains(&NormOverflow));
+    let r = torch(dvector![-1e200], 1.0);
+    assert_eq!((r.total_norm, r.grad[0]), (1e200, -1.0));
+    let r = torch(dvector![1e-158], 1.0);
+    assert_eq!((r.total_norm, r.grad[0]), (1e-158, 1e-158));
     // torch-scale_gradient-underflow-1e-200-f64: total 0, coefficient 1e-210·(1/1e-6).
     let r = torch(dvector![1e-200, -1e-200], 1e-210);
     assert_eq!(r.total_norm, 0.0);

@@ -6,7 +6,9 @@ in-process.
 - ``evaluate``: exactly what ``pgoracle eval`` returns;
 - ``golden`` / ``cases``: the golden cases, for ``pytest.mark.parametrize`` or the
   ``@pytest.mark.pgoracle`` marker;
-- ``pgoracle.testing.assert_matches``: pgoracle's normwise comparison rule.
+- ``pgoracle.testing.assert_matches``: pgoracle's normwise comparison rule;
+- ``hunt``: ``pgoracle hunt`` with a Python function as the candidate, in-process (fuzzing,
+  shrinking to minimal cases, golden files of the findings) -> ``HuntReport``.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from ._errors import (ERROR_KINDS, DimensionMismatch, DocumentError, EmptyInput,
                       NoConvergence, NonFiniteInput, NonFiniteResult, NonPositiveCurvature,
                       OracleError, PgError, SingularFisher, ZeroGradient, ZeroProbability)
 from ._golden import Case, cases, golden, golden_files
+from ._hunt import HuntReport, hunt
 from ._ops import (KL, OPERATIONS, CGInfo, ConjugateGradient, Damped, Exact, Fisher, Gaussian,
                    GaussianLogStd, Grad, LikelihoodRatioGradient, LinearGaussian, NaturalStep, Policy,
                    PseudoInverse, RestrictedUpdate, Result, Scores, Softmax, Solver, Theta,
@@ -67,6 +70,7 @@ def evaluate(case_or_cases: Union[Mapping[str, Any], Case, Sequence[Any], str], 
 
 __all__ = [
     "evaluate", "golden", "golden_files", "cases", "Case", "make_case", "OPERATIONS",
+    "hunt", "HuntReport",
     "PgError", "NonFiniteInput", "InvalidParameter", "DimensionMismatch", "EmptyInput", "ZeroGradient",
     "SingularFisher", "NonPositiveCurvature", "ZeroProbability", "NoConvergence", "NonFiniteResult",
     "DocumentError", "OracleError", "ERROR_KINDS",

@@ -1,0 +1,4 @@
+//! Tests of `pgoracle hunt`'s library: shrinking, verdicts and generation.
+
+mod generate;
+mod shrink;
