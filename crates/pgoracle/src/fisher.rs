@@ -2,6 +2,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
+use crate::allocation;
 use crate::compensated::{dot2, power_of_two_near};
 use crate::dense;
 use crate::error::{PgError, Result};
@@ -38,7 +39,7 @@ const GATHER_COLUMNS: usize = 64;
 /// per entry at n = 2048, m = 1000; bands of rows touched a page of G per column, 12 ms there).
 fn gather_rows<T: Scalar>(rows: &[DVector<T>], n: usize) -> DMatrix<T> {
     let m = rows.len();
-    let mut g = DMatrix::zeros(m, n);
+    let mut g = allocation::zeros(m, n);
     let data = g.as_mut_slice();
     for j0 in (0..n).step_by(GATHER_COLUMNS) {
         let j1 = n.min(j0 + GATHER_COLUMNS);
@@ -88,49 +89,62 @@ const FISHER_BLOCK: usize = 512;
 /// n = 2, m = 1000).
 const SMALL_FISHER: usize = 5;
 
-/// Side of the square tiles in which the upper triangle is copied from the lower one.
+/// Side of the square tiles of [`symmetric_from_lower`]: a 32 × 32 buffer is 8 KiB in f64.
 const MIRROR_TILE: usize = 32;
 
 /// GᵀG / m for a checked score matrix G (m × n), without intermediate overflow or underflow
-/// (issue #16, item 5): F = D F̂ D with F̂ from [`scaled_fisher`] and D = diag(σⱼ) its column
-/// scales, each entry unscaled as Fᵢⱼ = (F̂ᵢⱼ·max(σᵢ, σⱼ))·min(σᵢ, σⱼ). The σⱼ are powers of
-/// two, so this is exact whenever Fᵢⱼ is normal: [[1.3e154], [1.3e154]] gives
+/// (issue #16, item 5): F = D F̂ D with F̂ = ĜᵀĜ/m from [`scaled_gram_lower`] and D = diag(σⱼ)
+/// its column scales, each entry unscaled as Fᵢⱼ = (F̂ᵢⱼ·max(σᵢ, σⱼ))·min(σᵢ, σⱼ). The σⱼ are
+/// powers of two, so this is exact whenever Fᵢⱼ is normal: [[1.3e154], [1.3e154]] gives
 /// 1.6899999999999998e308 (correctly rounded), where GᵀG overflows. The result is exactly
-/// symmetric.
+/// symmetric. The division by m, the unscaling, the finiteness check and the mirroring are one
+/// pass over F ([`symmetric_from_lower`]).
 pub(crate) fn fisher_from_score_matrix<T: Scalar>(g: &DMatrix<T>) -> Result<DMatrix<T>> {
-    let (f, scales) = scaled_fisher(g)?;
-    unscaled_fisher(f, &scales)
+    let (mut f, scales) = scaled_gram_lower(g)?;
+    let m = lit::<T>(g.nrows() as f64);
+    finite_or_error(symmetric_from_lower(&mut f, |x, i, j| {
+        unscale_product(x / m, scales[i], scales[j])
+    }))?;
+    Ok(f)
 }
 
-/// F = D F̂ D from the lower triangle of F̂ and the power-of-two scales D = diag(σⱼ) of
-/// [`scaled_fisher`], mirrored to be exactly symmetric. `NonFiniteResult` if an entry overflows.
+/// The column-scaled Fisher matrix F̂ = ĜᵀĜ/m (full, exactly symmetric) and its power-of-two
+/// column scales D = diag(σⱼ), F = D F̂ D ([`scaled_gram_lower`]). The exact solver takes its
+/// rank test and its solve on F̂, whose entries are near 1 whatever the scale of the scores.
 ///
-/// With every σⱼ = 1 (scores that needed no scaling) the products are skipped: x·1·1 = x
-/// exactly. The finiteness check reads the lower triangle, of which the upper is a copy.
+/// # Errors
+/// `NonFiniteResult` if an entry of F̂ is not finite (not expected: the entries of Ĝ are O(1)
+/// when the scores were scaled, and below √(M·ε) otherwise, M the largest finite number).
+pub(crate) fn scaled_fisher<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DVector<T>)> {
+    let (mut f_hat, scales) = scaled_gram_lower(g)?;
+    let m = lit::<T>(g.nrows() as f64);
+    finite_or_error(symmetric_from_lower(&mut f_hat, |x, _, _| x / m))?;
+    Ok((f_hat, scales))
+}
+
+/// F = D F̂ D from the symmetric F̂ and the power-of-two scales D = diag(σⱼ) of
+/// [`scaled_fisher`], exactly symmetric. `NonFiniteResult` if an entry overflows. Where every
+/// σⱼ = 1 (scores that needed no scaling) each entry is x·1·1 = x exactly.
 pub(crate) fn unscaled_fisher<T: Scalar>(
-    mut f: DMatrix<T>,
+    f_hat: &DMatrix<T>,
     scales: &DVector<T>,
 ) -> Result<DMatrix<T>> {
-    let n = f.nrows();
-    let unit = scales.iter().all(|s| *s == T::one());
-    let data = f.as_mut_slice();
-    let mut finite = true;
-    for j in 0..n {
-        let column = &mut data[j * n + j..(j + 1) * n];
-        if !unit {
-            for (x, s) in column.iter_mut().zip(scales.iter().skip(j)) {
-                *x = unscale_product(*x, *s, scales[j]);
-            }
-        }
-        finite &= column.iter().all(|x| x.is_finite());
-    }
-    if !finite {
-        return Err(PgError::NonFiniteResult {
-            field: "fisher".into(),
-        });
-    }
-    mirror_lower_to_upper(&mut f);
+    let mut f = f_hat.clone();
+    finite_or_error(symmetric_from_lower(&mut f, |x, i, j| {
+        unscale_product(x, scales[i], scales[j])
+    }))?;
     Ok(f)
+}
+
+/// `NonFiniteResult` naming `fisher` when `finite` is false.
+fn finite_or_error(finite: bool) -> Result<()> {
+    if finite {
+        Ok(())
+    } else {
+        Err(PgError::NonFiniteResult {
+            field: "fisher".into(),
+        })
+    }
 }
 
 /// x·a·b for powers of two a, b, ordered so that no intermediate leaves the range before the
@@ -145,13 +159,12 @@ fn unscale_product<T: Scalar>(x: T, a: T, b: T) -> T {
     }
 }
 
-/// The column-scaled Fisher matrix F̂ = ĜᵀĜ/m, Ĝ = G·D⁻¹, and the column scales D = diag(σⱼ)
-/// (powers of two near maxₖ|Gₖⱼ|, 1 for a zero column; [`power_of_two_near`]), so that
-/// F = D F̂ D. Only the lower triangle of F̂ is returned (the upper is mirrored by the callers
-/// that need it: [`fisher_from_score_matrix`] and the exact solver, which takes its rank test
-/// and its solve on F̂, whose entries are near 1 whatever the scale of the scores).
+/// The lower triangle (diagonal included) of the column-scaled Gram matrix ĜᵀĜ, Ĝ = G·D⁻¹, and
+/// the column scales D = diag(σⱼ) (powers of two near maxₖ|Gₖⱼ|, 1 for a zero column;
+/// [`power_of_two_near`]), so that F = D (ĜᵀĜ/m) D. The strict upper triangle is zero; the
+/// callers divide by m and mirror ([`fisher_from_score_matrix`], [`scaled_fisher`]).
 ///
-/// For n ≤ 5 each entry is Dot2(Ĝ·ᵢ, Ĝ·ⱼ)/m, as if computed in twice the working precision:
+/// For n ≤ 5 each entry is Dot2(Ĝ·ᵢ, Ĝ·ⱼ), and after the division by m,
 /// |F̂ᵢⱼ − exact| ≤ 2u·|F̂ᵢⱼ| + γ²ₘ·Σₖ|ĜₖᵢĜₖⱼ|/m, so Fᵢⱼ = σᵢσⱼF̂ᵢⱼ has that relative bound
 /// whatever the magnitude of the scores (nalgebra hands a GEMM to `matrixmultiply` only when
 /// every dimension exceeds 5, and its own small loop is slower than these dot products).
@@ -170,12 +183,11 @@ fn unscale_product<T: Scalar>(x: T, a: T, b: T) -> T {
 /// the whole lower triangle is one faer `syrk`-like product (`dense::gram_lower`, the same
 /// determinism). Each entry is the sum Σₖ ĜₖᵢĜₖⱼ, rounded, then divided by m:
 /// |err| ≤ γₘ₊₁·Σₖ|ĜₖᵢĜₖⱼ|/m.
-pub(crate) fn scaled_fisher<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DVector<T>)> {
-    let (m, n) = g.shape();
+fn scaled_gram_lower<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DVector<T>)> {
+    let n = g.ncols();
     check_explicit_size(n)?;
-    let mut f = DMatrix::zeros(n, n);
+    let mut f = allocation::zeros(n, n);
     let mut scales = DVector::from_fn(n, |j, _| power_of_two_near(g.column(j).amax()));
-    let m_t = lit::<T>(m as f64);
     if n <= SMALL_FISHER {
         // × 1/σⱼ, the same float as ÷ σⱼ (a power of two), with a finite dual derivative.
         let columns: Vec<DVector<T>> = (0..n)
@@ -183,7 +195,7 @@ pub(crate) fn scaled_fisher<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DV
             .collect();
         for j in 0..n {
             for i in j..n {
-                f[(i, j)] = dot2(&columns[i], &columns[j]) / m_t;
+                f[(i, j)] = dot2(&columns[i], &columns[j]);
             }
         }
         return Ok((f, scales));
@@ -208,7 +220,6 @@ pub(crate) fn scaled_fisher<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DV
         g
     };
     if dense::gram_lower(g, &mut f, dense::par()) {
-        divide_lower_by(&mut f, m_t);
         return Ok((f, scales));
     }
     let gt = g.transpose();
@@ -221,40 +232,51 @@ pub(crate) fn scaled_fisher<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DV
             T::zero(),
         );
     }
-    divide_lower_by(&mut f, m_t);
     Ok((f, scales))
 }
 
-/// Divides the lower triangle (diagonal included) of the square `f` by `m`.
-fn divide_lower_by<T: Scalar>(f: &mut DMatrix<T>, m: T) {
+/// Applies `each(x, i, j)` to every entry Fᵢⱼ, i ≥ j, of the lower triangle of the square `f`
+/// and copies the results into the upper triangle, so that `f` is exactly symmetric; `true`
+/// when every result is finite. One pass over F, tile by tile: a lower tile is read down its
+/// columns (contiguous), finished, written back and kept in an 8 KiB buffer, and the buffer is
+/// written down the columns of the mirrored upper tile (contiguous). A direct copy reads the
+/// lower tile across its rows with stride n; at n = 2048 that stride is 16 KiB, a power of
+/// two, so a tile's columns fall into the same cache sets and evict each other (17 ms for the
+/// mirror alone at n = 2048, against 3 ms for this whole pass; docs/performance.md).
+/// Column-major: entry (i, j) is `data[j·n + i]`.
+pub(crate) fn symmetric_from_lower<T: Scalar>(
+    f: &mut DMatrix<T>,
+    each: impl Fn(T, usize, usize) -> T,
+) -> bool {
     let n = f.nrows();
     let data = f.as_mut_slice();
-    for j in 0..n {
-        for x in &mut data[j * n + j..(j + 1) * n] {
-            *x /= m;
-        }
-    }
-}
-
-/// Copies the strict lower triangle of the square `f` into its upper triangle, tile by tile
-/// (nalgebra's `fill_upper_triangle_with_lower_triangle` writes with stride n: one cache miss
-/// per entry at n = 2048). Column-major: entry (i, j) is `data[j·n + i]`.
-pub(crate) fn mirror_lower_to_upper<T: Scalar>(f: &mut DMatrix<T>) {
-    let n = f.nrows();
-    let data = f.as_mut_slice();
+    let mut tile = [T::zero(); MIRROR_TILE * MIRROR_TILE];
+    let mut finite = true;
     for c0 in (0..n).step_by(MIRROR_TILE) {
         let c1 = n.min(c0 + MIRROR_TILE);
         for r0 in (c0..n).step_by(MIRROR_TILE) {
             let r1 = n.min(r0 + MIRROR_TILE);
-            // Writes run down column i of the upper triangle (contiguous); reads come from
-            // the tile's few columns j, cached across consecutive i.
+            // Lower entries (i, j), i ≥ j, of the tile, down column j; kept row i-major.
+            for j in c0..c1 {
+                let first = r0.max(j);
+                for (i, x) in (first..r1).zip(&mut data[j * n + first..j * n + r1]) {
+                    let y = each(*x, i, j);
+                    finite &= y.is_finite();
+                    *x = y;
+                    tile[(i - r0) * MIRROR_TILE + (j - c0)] = y;
+                }
+            }
+            // Upper entries (j, i), j < i, down column i.
             for i in r0..r1 {
-                for j in c0..c1.min(i) {
-                    data[i * n + j] = data[j * n + i];
+                let end = c1.min(i);
+                if end > c0 {
+                    let row = (i - r0) * MIRROR_TILE;
+                    data[i * n + c0..i * n + end].copy_from_slice(&tile[row..row + end - c0]);
                 }
             }
         }
     }
+    finite
 }
 
 /// Fisher-vector product F v = Gᵀ(G v) / m without forming F: O(mn) work and memory, the
@@ -289,6 +311,33 @@ mod tests {
                 })
             })
             .collect()
+    }
+
+    /// Every lower entry is finished exactly once and copied to its mirror, for sizes below,
+    /// at and around the tile (32) and ragged; a non-finite result is reported.
+    #[test]
+    fn symmetric_from_lower_finishes_the_lower_triangle_and_mirrors_it() {
+        for n in [1, 2, 31, 32, 33, 64, 70, 100] {
+            let original = DMatrix::from_fn(n, n, |i, j| (i * 1000 + j) as f64);
+            let mut f = original.clone();
+            let each = |x: f64, i: usize, j: usize| 2.0 * x + (i as f64) - 0.5 * (j as f64);
+            assert!(symmetric_from_lower(&mut f, each), "n = {n}");
+            for j in 0..n {
+                for i in j..n {
+                    let expected = each(original[(i, j)], i, j);
+                    assert_eq!(f[(i, j)], expected, "n = {n}, ({i}, {j})");
+                    assert_eq!(f[(j, i)], expected, "n = {n}, ({j}, {i})");
+                }
+            }
+        }
+        let mut f = DMatrix::from_element(40, 40, 1.0);
+        f[(39, 3)] = f64::MAX;
+        assert!(!symmetric_from_lower(&mut f, |x, _, _| 2.0 * x));
+        // Only the lower triangle is read: an infinite upper entry is overwritten, not reported.
+        let mut f = DMatrix::from_element(40, 40, 1.0);
+        f[(3, 39)] = f64::INFINITY;
+        assert!(symmetric_from_lower(&mut f, |x, _, _| x));
+        assert_eq!(f[(3, 39)], 1.0);
     }
 
     /// Both GEMM blocks (n = 600 > 512, the second ragged), several mirror tiles (the last

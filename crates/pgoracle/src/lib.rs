@@ -32,6 +32,7 @@
 //!   large Fisher builds; results do not depend on the thread count.
 #![warn(missing_docs)]
 
+mod allocation;
 pub mod book;
 mod cholesky;
 pub mod clamped;

@@ -15,7 +15,7 @@ use crate::conventions::CgStop;
 use crate::dense;
 use crate::error::{PgError, Result};
 use crate::fisher::{
-    fisher_from_score_matrix, mirror_lower_to_upper, scaled_fisher, unscaled_fisher,
+    fisher_from_score_matrix, scaled_fisher, symmetric_from_lower, unscaled_fisher,
 };
 use crate::limits::MAX_ITERATIONS;
 use crate::scalar::{
@@ -174,9 +174,8 @@ pub(crate) fn solve_direction<T: Scalar>(
                     rank_margin: None,
                 });
             }
-            let (mut f_hat, scales) = scaled_fisher(&g_mat)?;
-            mirror_lower_to_upper(&mut f_hat);
-            let f = unscaled_fisher(f_hat.clone(), &scales)?;
+            let (f_hat, scales) = scaled_fisher(&g_mat)?;
+            let f = unscaled_fisher(&f_hat, &scales)?;
             let direction = solve_exact(&f_hat, &scales, grad)?;
             Ok(Direction {
                 fisher: Some(f),
@@ -455,8 +454,9 @@ fn pseudo_inverse_from_scores<T: Scalar>(
         return None;
     }
     let m_t = lit::<T>(m as f64);
-    k /= m_t;
-    mirror_lower_to_upper(&mut k);
+    if !symmetric_from_lower(&mut k, |x, _, _| x / m_t) {
+        return None;
+    }
     let decomposition = match dense::symmetric_eigen(&k) {
         Some(decomposition) => decomposition.ok_or_else(|| eigen_no_convergence(m)),
         None => symmetric_eigen(&k).map(|e| (e.eigenvalues, e.eigenvectors)),
