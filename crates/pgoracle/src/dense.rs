@@ -67,6 +67,22 @@ pub(crate) const CG_BLOCK: usize = 256;
 /// products took 13 µs, the blocks on two threads 50 µs).
 pub(crate) const CG_PARALLEL_MIN: usize = 1 << 17;
 
+/// The flop count below which [`par_for`] keeps a product on one thread: waking rayon's pool
+/// costs more than it saves (the Fisher build at n = 256, m = 10, 0.65 Mflop, spent a fifth of
+/// its time in the scheduler on two threads).
+const PARALLEL_MIN_FLOPS: usize = 1 << 24;
+
+/// [`par`] for a call of about `flops` floating-point operations, sequential below
+/// [`PARALLEL_MIN_FLOPS`]. faer's products give the same bits on one thread or several (see the
+/// module documentation), so this choice changes no result.
+pub(crate) fn par_for(flops: usize) -> Par {
+    if flops < PARALLEL_MIN_FLOPS {
+        Par::Seq
+    } else {
+        par()
+    }
+}
+
 /// The parallelism of the faer calls: rayon's global pool (all its threads) with the feature
 /// `threading`, sequential without it.
 pub(crate) fn par() -> Par {

@@ -219,7 +219,7 @@ fn scaled_gram_lower<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DVector<T
         scales.fill(T::one());
         g
     };
-    if dense::gram_lower(g, &mut f, dense::par()) {
+    if dense::gram_lower(g, &mut f, dense::par_for(g.nrows() * n * n)) {
         return Ok((f, scales));
     }
     let gt = g.transpose();

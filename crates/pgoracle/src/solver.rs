@@ -450,7 +450,7 @@ fn pseudo_inverse_from_scores<T: Scalar>(
         return None;
     }
     let mut k = DMatrix::zeros(m, m);
-    if !dense::outer_gram_lower(g_mat, &mut k, dense::par()) {
+    if !dense::outer_gram_lower(g_mat, &mut k, dense::par_for(m * m * n)) {
         return None;
     }
     let m_t = lit::<T>(m as f64);
