@@ -27,7 +27,8 @@
 //! per-call cost at small n was not measured).
 //!
 //! **Threads and determinism.** With the crate feature `threading`, faer runs on rayon's global
-//! pool ([`par`]); otherwise sequentially. The same input gives the same bits for any thread
+//! pool ([`par`]; the Fisher and GGᵀ products below 2²⁴ flops on one thread, [`par_for`]);
+//! otherwise sequentially. The same input gives the same bits for any thread
 //! count on one machine (`tests::*_same_bits_for_one_and_two_threads`):
 //! - faer's matrix products (private-gemm-x86) split the rows and columns of the result among
 //!   threads; the sum over the inner dimension is cut into blocks of min(k, 512) whatever the
