@@ -241,8 +241,9 @@ fn scaled_gram_lower<T: Scalar>(g: &DMatrix<T>) -> Result<(DMatrix<T>, DVector<T
 /// columns (contiguous), finished, written back and kept in an 8 KiB buffer, and the buffer is
 /// written down the columns of the mirrored upper tile (contiguous). A direct copy reads the
 /// lower tile across its rows with stride n; at n = 2048 that stride is 16 KiB, a power of
-/// two, so a tile's columns fall into the same cache sets and evict each other (17 ms for the
-/// mirror alone at n = 2048, against 3 ms for this whole pass; docs/performance.md).
+/// two, so a tile's columns fall into the same cache sets and evict each other (the former
+/// finiteness check and mirror took 14–17 ms at n = 2048, this whole pass 7 ms;
+/// docs/performance.md).
 /// Column-major: entry (i, j) is `data[j·n + i]`.
 pub(crate) fn symmetric_from_lower<T: Scalar>(
     f: &mut DMatrix<T>,
