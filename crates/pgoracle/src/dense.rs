@@ -154,13 +154,24 @@ pub(crate) fn gram_lower<T: Scalar>(g: &DMatrix<T>, f: &mut DMatrix<T>, par: Par
 
 fn gram_lower_native<F: Native>(g: &DMatrix<F>, f: &mut DMatrix<F>, par: Par) {
     let g = view(g);
+    lower_product(f, g.transpose(), g, par);
+}
+
+/// The lower triangle (diagonal included) of `lhs`·`rhs` written into that of `dst` (faer's
+/// `triangular::matmul`; the strict upper triangle is not touched).
+fn lower_product<F: Native>(
+    dst: &mut DMatrix<F>,
+    lhs: MatRef<'_, F>,
+    rhs: MatRef<'_, F>,
+    par: Par,
+) {
     triangular::matmul(
-        view_mut(f),
+        view_mut(dst),
         BlockStructure::TriangularLower,
         Accum::Replace,
-        g.transpose(),
+        lhs,
         BlockStructure::Rectangular,
-        g,
+        rhs,
         BlockStructure::Rectangular,
         F::one(),
         par,
@@ -180,17 +191,7 @@ pub(crate) fn outer_gram_lower<T: Scalar>(g: &DMatrix<T>, k: &mut DMatrix<T>, pa
 
 fn outer_gram_lower_native<F: Native>(g: &DMatrix<F>, k: &mut DMatrix<F>, par: Par) {
     let g = view(g);
-    triangular::matmul(
-        view_mut(k),
-        BlockStructure::TriangularLower,
-        Accum::Replace,
-        g,
-        BlockStructure::Rectangular,
-        g.transpose(),
-        BlockStructure::Rectangular,
-        F::one(),
-        par,
-    );
+    lower_product(k, g, g.transpose(), par);
 }
 
 /// The Cholesky factor of a symmetric A = LLᵀ in place (only the lower triangle of A is read; L

@@ -94,7 +94,8 @@ pub fn check_trajectories<T: Scalar, P: Policy<T>>(
 /// each component is a compensated sum (Neumaier; error ≤ u·|Σ| + γ²ₘ·Σ|vᵢ|, so cancelling
 /// gradients such as 1e16, 1, −1e16 average to 1/3, not 0) divided by m, or, if the sum
 /// overflows, the compensated sum of the vᵢ/m (so a mean that is representable is returned even
-/// when the sum is not).
+/// when the sum is not). The length is the first vector's; the callers check that all are equal
+/// (a shorter vector would add nothing to the components it lacks; never a panic).
 pub fn mean_vector<T: Scalar>(vs: &[DVector<T>]) -> DVector<T> {
     let n = vs.first().map_or(0, |v| v.len());
     let m = nalgebra::convert::<f64, T>(vs.len() as f64);
@@ -114,7 +115,7 @@ pub fn mean_vector<T: Scalar>(vs: &[DVector<T>]) -> DVector<T> {
             sum / m
         } else {
             vs.iter()
-                .map(|v| v[j] / m)
+                .filter_map(|v| v.get(j).map(|x| *x / m))
                 .collect::<CompensatedSum<T>>()
                 .total()
         }
